@@ -1,0 +1,107 @@
+//! Environment configuration of the Lambda functions (the SAM template sets these variables).
+
+use std::collections::HashMap;
+
+use crate::domain::{ErrorClass, Failure};
+
+/// Names of the environment variables, as set by `infra/template.yaml`.
+pub mod vars {
+    /// DynamoDB table holding every item of every connection.
+    pub const TABLE_NAME: &str = "TABLE_NAME";
+    /// URL of the FIFO queue of documents to post.
+    pub const DOCUMENTS_QUEUE_URL: &str = "DOCUMENTS_QUEUE_URL";
+    /// Secrets Manager name prefix: `<prefix>/<connection>/focus-oauth|octopus|webhook`.
+    pub const SECRETS_PREFIX: &str = "SECRETS_PREFIX";
+    /// SNS topic for run reports and failures.
+    pub const REPORT_TOPIC_ARN: &str = "REPORT_TOPIC_ARN";
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "The function's environment variable {name} is missing or empty. It is set by infra/template.yaml; redeploy the \
+     stack, or set it when running the function locally."
+)]
+pub struct MissingVariable {
+    pub name: &'static str,
+}
+
+impl Failure for MissingVariable {
+    fn code(&self) -> &'static str {
+        "CONFIG_ENV_MISSING"
+    }
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Permanent
+    }
+}
+
+/// Reads variables from a map, so the rules are tested without touching the process environment.
+#[derive(Debug, Clone, Default)]
+pub struct Env(HashMap<String, String>);
+
+impl Env {
+    pub fn from_process() -> Self {
+        Self(std::env::vars().collect())
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+    }
+
+    pub fn require(&self, name: &'static str) -> Result<String, MissingVariable> {
+        match self.0.get(name) {
+            Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+            _ => Err(MissingVariable { name }),
+        }
+    }
+}
+
+/// The resources every function of the stack shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackConfig {
+    pub table_name: String,
+    pub documents_queue_url: String,
+    pub secrets_prefix: String,
+    pub report_topic_arn: String,
+}
+
+impl StackConfig {
+    pub fn from_env(env: &Env) -> Result<Self, MissingVariable> {
+        Ok(Self {
+            table_name: env.require(vars::TABLE_NAME)?,
+            documents_queue_url: env.require(vars::DOCUMENTS_QUEUE_URL)?,
+            secrets_prefix: env.require(vars::SECRETS_PREFIX)?,
+            report_topic_arn: env.require(vars::REPORT_TOPIC_ARN)?,
+        })
+    }
+}
+
+/// The AWS SDK configuration: region, credentials and endpoint from the standard environment (in Lambda, the
+/// execution role; locally, `AWS_ENDPOINT_URL` pointing at moto).
+pub async fn aws_sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_variable_is_named_with_the_fix() {
+        let env = Env::from_pairs([("TABLE_NAME", "t"), ("DOCUMENTS_QUEUE_URL", " ")]);
+        let err = StackConfig::from_env(&env).unwrap_err();
+        assert_eq!(err.name, "DOCUMENTS_QUEUE_URL");
+        assert_eq!(err.code(), "CONFIG_ENV_MISSING");
+        assert!(err.to_string().contains("redeploy"));
+    }
+
+    #[test]
+    fn all_variables_present_give_the_stack_config() {
+        let env = Env::from_pairs([
+            ("TABLE_NAME", "t"),
+            ("DOCUMENTS_QUEUE_URL", "http://q"),
+            ("SECRETS_PREFIX", "fo"),
+            ("REPORT_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:r"),
+        ]);
+        assert_eq!(StackConfig::from_env(&env).unwrap().secrets_prefix, "fo");
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure domain types and rules: no I/O here, everything is tested with plain values.
+
+pub mod document;
+pub mod failure;
+pub mod ids;
+
+pub use document::{DocumentKind, DocumentState};
+pub use failure::{ErrorClass, Failure};
+pub use ids::{
+    BookingKey, BookyearId, ConnectionId, CustomerRef, DocumentRef, ExternalRelationId, FocusCustomerType, JournalKey,
+    OctopusRelationId,
+};

@@ -1,0 +1,2 @@
+//! Octopus API client: dossier tokens, per-operation daily budgets, typed requests and responses
+//! (reference/octopus-api.md, reference/octopus/).

@@ -1,0 +1,242 @@
+//! `DOC#<kind>#<id>`: the sync state of one Focus document; only the transitions of
+//! [`DocumentState::allowed_predecessors`] are possible, each a conditional write.
+
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::error::{is_condition_failure, refused_item};
+use super::{Item, Store, StoreError, from_item, keys, n, s, timestamp, to_item, value};
+use crate::domain::{BookingKey, ConnectionId, DocumentRef, DocumentState, ErrorClass};
+
+/// What was booked, to detect a Focus change after posting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostedAmounts {
+    /// Payable total of the booking (negative for a credit note).
+    pub total: Decimal,
+    /// VAT total of the booking.
+    pub vat: Decimal,
+    /// Hash of the booked lines (ledger account, VAT code, base, VAT).
+    pub lines_fingerprint: String,
+}
+
+/// The last failure of a document: a stable code and the sentence a bookkeeper reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedError {
+    pub code: String,
+    pub message: String,
+    pub class: ErrorClass,
+    pub at: DateTime<Utc>,
+}
+
+impl RecordedError {
+    pub fn from_failure(failure: &dyn crate::domain::Failure, at: DateTime<Utc>) -> Self {
+        Self {
+            code: failure.code().to_owned(),
+            message: failure.to_string(),
+            class: failure.class(),
+            at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    pub document: DocumentRef,
+    pub state: DocumentState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking: Option<BookingKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posted: Option<PostedAmounts>,
+    /// How many times posting was started.
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<RecordedError>,
+    /// Why it was skipped or needs review, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A change of state other than `posted` (which only [`super::Journals::complete`] makes, together with the
+/// journal counter).
+#[derive(Debug, Clone)]
+pub enum DocumentUpdate {
+    /// `pending|posting|failed → posting`; counts an attempt.
+    StartPosting,
+    /// A transient failure while posting: stays `posting`, the message is redelivered later.
+    RetryLater(RecordedError),
+    /// Permanent failure: parked with the reason until a person fixes it and resyncs.
+    Fail(RecordedError),
+    Skip {
+        reason: String,
+    },
+    Review {
+        reason: String,
+    },
+    /// A person's `resync` of a failed or skipped document.
+    Resync,
+}
+
+impl DocumentUpdate {
+    pub fn target(&self) -> DocumentState {
+        match self {
+            DocumentUpdate::StartPosting | DocumentUpdate::RetryLater(_) => DocumentState::Posting,
+            DocumentUpdate::Fail(_) => DocumentState::Failed,
+            DocumentUpdate::Skip { .. } => DocumentState::Skipped,
+            DocumentUpdate::Review { .. } => DocumentState::NeedsReview,
+            DocumentUpdate::Resync => DocumentState::Pending,
+        }
+    }
+}
+
+pub struct Documents<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl Documents<'_> {
+    pub async fn get(&self, conn: &ConnectionId, doc: &DocumentRef) -> Result<Option<DocumentRecord>, StoreError> {
+        self.store
+            .get_item(keys::connection(conn), keys::document(doc))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// The document's record, created `pending` on first sight; an existing record is returned unchanged.
+    pub async fn ensure(
+        &self,
+        conn: &ConnectionId,
+        doc: &DocumentRef,
+        now: DateTime<Utc>,
+    ) -> Result<DocumentRecord, StoreError> {
+        let record = DocumentRecord {
+            document: doc.clone(),
+            state: DocumentState::Pending,
+            booking: None,
+            posted: None,
+            attempts: 0,
+            last_error: None,
+            note: None,
+            updated_at: now,
+        };
+        let result = self
+            .store
+            .client
+            .put_item()
+            .table_name(&self.store.table)
+            .set_item(Some(to_item(&record, keys::connection(conn), keys::document(doc))?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", keys::PK)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(record),
+            Err(e) if is_condition_failure(&e) => {
+                let existing = refused_item(e);
+                match existing {
+                    Some(item) => from_item(item),
+                    None => Err(StoreError::Contended {
+                        what: format!("the record of {doc}"),
+                    }),
+                }
+            }
+            Err(e) => Err(StoreError::aws("PutItem", e)),
+        }
+    }
+
+    /// Applies `update` if the document's current state allows it; otherwise refuses and changes nothing.
+    pub async fn transition(
+        &self,
+        conn: &ConnectionId,
+        doc: &DocumentRef,
+        update: DocumentUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<DocumentRecord, StoreError> {
+        let to = update.target();
+        let mut request = self
+            .store
+            .client
+            .update_item()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::document(doc)))
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#at", "updated_at")
+            .expression_attribute_values(":to", s(to.as_str()))
+            .expression_attribute_values(":at", s(timestamp(now)))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+
+        let predecessors = to.allowed_predecessors();
+        let placeholders: Vec<String> = (0..predecessors.len()).map(|i| format!(":from{i}")).collect();
+        for (placeholder, state) in placeholders.iter().zip(predecessors) {
+            request = request.expression_attribute_values(placeholder, s(state.as_str()));
+        }
+        request = request.condition_expression(format!("#state IN ({})", placeholders.join(", ")));
+
+        let set = "SET #state = :to, #at = :at";
+        request = match &update {
+            DocumentUpdate::StartPosting => request
+                .update_expression(format!("{set} ADD #attempts :one"))
+                .expression_attribute_names("#attempts", "attempts")
+                .expression_attribute_values(":one", n(1)),
+            DocumentUpdate::RetryLater(error) | DocumentUpdate::Fail(error) => request
+                .update_expression(format!("{set}, #err = :err"))
+                .expression_attribute_names("#err", "last_error")
+                .expression_attribute_values(":err", value(error)?),
+            DocumentUpdate::Skip { reason } | DocumentUpdate::Review { reason } => request
+                .update_expression(format!("{set}, #note = :note"))
+                .expression_attribute_names("#note", "note")
+                .expression_attribute_values(":note", s(reason.as_str())),
+            DocumentUpdate::Resync => request
+                .update_expression(format!("{set} REMOVE #err, #note"))
+                .expression_attribute_names("#err", "last_error")
+                .expression_attribute_names("#note", "note"),
+        };
+
+        match request.send().await {
+            Ok(out) => from_item(out.attributes.unwrap_or_default()),
+            Err(e) if is_condition_failure(&e) => {
+                let old = refused_item(e);
+                Err(refused(doc, old, to))
+            }
+            Err(e) => Err(StoreError::aws("UpdateItem", e)),
+        }
+    }
+
+    /// The document booked under `booking` (reverse index; eventually consistent).
+    pub async fn find_by_booking(
+        &self,
+        conn: &ConnectionId,
+        booking: &BookingKey,
+    ) -> Result<Option<DocumentRecord>, StoreError> {
+        let items = self.store.query_gsi1(keys::booking_index(conn, booking)).await?;
+        items.into_iter().next().map(from_item).transpose()
+    }
+
+    /// Every document record of the connection.
+    pub async fn list(&self, conn: &ConnectionId) -> Result<Vec<DocumentRecord>, StoreError> {
+        let items = self
+            .store
+            .query_prefix(keys::connection(conn), keys::DOCUMENT_PREFIX, false, None)
+            .await?;
+        items.into_iter().map(from_item).collect()
+    }
+}
+
+pub(super) fn refused(doc: &DocumentRef, old: Option<Item>, to: DocumentState) -> StoreError {
+    let from = old
+        .as_ref()
+        .and_then(|item| item.get("state"))
+        .and_then(|v| v.as_s().ok())
+        .and_then(|v| serde_json::from_value(serde_json::Value::String(v.clone())).ok());
+    StoreError::TransitionRefused {
+        document: doc.clone(),
+        from,
+        to,
+    }
+}

@@ -1,0 +1,149 @@
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::{DocumentRef, DocumentState, ErrorClass, Failure, JournalKey};
+
+use super::JournalIntent;
+
+/// What the store refused, or why it could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "The settings of connection '{connection}' were changed by someone else since they were read (version \
+         {expected}). Read them again and repeat the change."
+    )]
+    StaleVersion { connection: String, expected: u64 },
+
+    #[error("{what} already exists; nothing was changed.")]
+    AlreadyExists { what: String },
+
+    #[error("{what} does not exist. Check the name, or create it first.")]
+    NotFound { what: String },
+
+    #[error(
+        "The {document} cannot go from '{}' to '{to}'; nothing was changed.",
+        from.map_or("unknown (no record)", |s| s.as_str())
+    )]
+    TransitionRefused {
+        document: DocumentRef,
+        from: Option<DocumentState>,
+        to: DocumentState,
+    },
+
+    #[error(
+        "Today's Octopus budget for '{endpoint}' ({limit} calls on {day}) is used up. The work resumes \
+         automatically tomorrow; raise the limit only if Octopus confirmed a higher one."
+    )]
+    BudgetExhausted {
+        endpoint: String,
+        limit: u32,
+        day: NaiveDate,
+    },
+
+    #[error("'{name}' is being done by another worker until {until}; this attempt will be retried.")]
+    LeaseHeld { name: String, until: DateTime<Utc> },
+
+    #[error(
+        "Journal {journal} is reserved for {} (document number {}) whose posting has not been confirmed yet; \
+         it is resolved before the next document is booked.",
+        intent.document, intent.document_nr
+    )]
+    IntentHeld { journal: JournalKey, intent: JournalIntent },
+
+    #[error("Another worker changed {what} at the same moment; this attempt will be retried.")]
+    Contended { what: String },
+
+    #[error("All 2,147,483,647 Octopus external relation ids of this connection are used; contact the maintainers.")]
+    SequenceExhausted,
+
+    #[error("The stored item {key} cannot be read ({reason}); it was written by an incompatible version.")]
+    Corrupt { key: String, reason: String },
+
+    #[error("DynamoDB {operation} failed: {message}")]
+    Aws { operation: &'static str, message: String },
+}
+
+impl StoreError {
+    pub(crate) fn aws<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        Self::Aws {
+            operation,
+            message: DisplayErrorContext(&err).to_string(),
+        }
+    }
+}
+
+/// Whether a DynamoDB call was refused by its condition expression (not a failure: a refusal).
+pub(crate) fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+impl Failure for StoreError {
+    fn code(&self) -> &'static str {
+        match self {
+            StoreError::StaleVersion { .. } => "CONFIG_CHANGED_CONCURRENTLY",
+            StoreError::AlreadyExists { .. } => "ALREADY_EXISTS",
+            StoreError::NotFound { .. } => "NOT_FOUND",
+            StoreError::TransitionRefused { .. } => "DOCUMENT_STATE_REFUSED",
+            StoreError::BudgetExhausted { .. } => "OCTOPUS_DAILY_BUDGET_EXHAUSTED",
+            StoreError::LeaseHeld { .. } => "LEASE_HELD",
+            StoreError::IntentHeld { .. } => "JOURNAL_INTENT_PENDING",
+            StoreError::Contended { .. } => "STORE_CONTENDED",
+            StoreError::SequenceExhausted => "EXTERNAL_RELATION_IDS_EXHAUSTED",
+            StoreError::Corrupt { .. } => "STORE_ITEM_UNREADABLE",
+            StoreError::Aws { .. } => "STORE_UNAVAILABLE",
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        match self {
+            StoreError::BudgetExhausted { .. }
+            | StoreError::LeaseHeld { .. }
+            | StoreError::IntentHeld { .. }
+            | StoreError::Contended { .. }
+            | StoreError::Aws { .. } => ErrorClass::Transient,
+            StoreError::StaleVersion { .. }
+            | StoreError::AlreadyExists { .. }
+            | StoreError::NotFound { .. }
+            | StoreError::TransitionRefused { .. }
+            | StoreError::SequenceExhausted
+            | StoreError::Corrupt { .. } => ErrorClass::Permanent,
+        }
+    }
+}
+
+/// The item as it was when a condition refused a write (`ReturnValuesOnConditionCheckFailure::AllOld`).
+pub(crate) trait RefusedItem {
+    fn refused_item(self) -> Option<super::Item>;
+}
+
+macro_rules! refused_item {
+    ($($error:ty),*) => {$(
+        impl RefusedItem for $error {
+            fn refused_item(self) -> Option<super::Item> {
+                match self {
+                    Self::ConditionalCheckFailedException(e) => e.item,
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+refused_item!(
+    aws_sdk_dynamodb::operation::put_item::PutItemError,
+    aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    aws_sdk_dynamodb::operation::delete_item::DeleteItemError
+);
+
+pub(crate) fn refused_item<E: RefusedItem, R>(err: SdkError<E, R>) -> Option<super::Item> {
+    match err {
+        SdkError::ServiceError(service) => service.into_err().refused_item(),
+        _ => None,
+    }
+}

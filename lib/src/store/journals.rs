@@ -1,0 +1,331 @@
+//! `JOURNAL#<bookyear>#<journal>`: the last document number known to be booked in an Octopus sales journal, and
+//! the one in-flight intent.
+//!
+//! Octopus requires document numbers to be exactly last + 1 per journal (error -13 otherwise). The poster reserves
+//! the next number with an intent naming the document, posts, then [`Journals::complete`] marks the document
+//! `posted` and advances the counter in one transaction. A crash between the post and the transaction leaves the
+//! intent behind, so the next attempt knows which document may already be booked under which number.
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use super::documents::{PostedAmounts, refused};
+use super::error::{is_condition_failure, refused_item};
+use super::{Store, StoreError, from_item, keys, n, s, timestamp, to_item, value};
+use crate::domain::{BookingKey, BookyearId, ConnectionId, DocumentRef, DocumentState, JournalKey};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalIntent {
+    /// The number reserved: last booked + 1.
+    pub document_nr: u32,
+    pub document: DocumentRef,
+    pub started_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalCounter {
+    pub bookyear: BookyearId,
+    pub journal: JournalKey,
+    pub last_booked: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<JournalIntent>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub struct Journals<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl Journals<'_> {
+    pub async fn get(
+        &self,
+        conn: &ConnectionId,
+        bookyear: BookyearId,
+        journal: &JournalKey,
+    ) -> Result<Option<JournalCounter>, StoreError> {
+        self.store
+            .get_item(keys::connection(conn), keys::journal(bookyear, journal))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// Creates the counter from Octopus's `lastBookedDocumentNr` if it does not exist yet; returns the stored one.
+    pub async fn initialise(
+        &self,
+        conn: &ConnectionId,
+        bookyear: BookyearId,
+        journal: &JournalKey,
+        last_booked: u32,
+        now: DateTime<Utc>,
+    ) -> Result<JournalCounter, StoreError> {
+        let counter = JournalCounter {
+            bookyear,
+            journal: journal.clone(),
+            last_booked,
+            intent: None,
+            updated_at: now,
+        };
+        let result = self
+            .store
+            .client
+            .put_item()
+            .table_name(&self.store.table)
+            .set_item(Some(to_item(
+                &counter,
+                keys::connection(conn),
+                keys::journal(bookyear, journal),
+            )?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", keys::PK)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(counter),
+            Err(e) if is_condition_failure(&e) => match refused_item(e) {
+                Some(item) => from_item(item),
+                None => Err(StoreError::Contended {
+                    what: format!("journal {journal}"),
+                }),
+            },
+            Err(e) => Err(StoreError::aws("PutItem", e)),
+        }
+    }
+
+    /// Reserves the next document number for `doc`.
+    ///
+    /// The same document asking again gets the same number back (its earlier attempt may or may not have been
+    /// booked; the caller resolves that with Octopus's -13 answer). Another document's intent is refused with
+    /// [`StoreError::IntentHeld`] until it is completed, released or resynchronised.
+    pub async fn reserve(
+        &self,
+        conn: &ConnectionId,
+        bookyear: BookyearId,
+        journal: &JournalKey,
+        doc: &DocumentRef,
+        now: DateTime<Utc>,
+    ) -> Result<JournalIntent, StoreError> {
+        let counter = self
+            .get(conn, bookyear, journal)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("The counter of journal {journal} in bookyear {bookyear} (initialise it from Octopus)"),
+            })?;
+        if let Some(intent) = counter.intent {
+            return if &intent.document == doc {
+                Ok(intent)
+            } else {
+                Err(StoreError::IntentHeld {
+                    journal: journal.clone(),
+                    intent,
+                })
+            };
+        }
+        let intent = JournalIntent {
+            document_nr: counter.last_booked + 1,
+            document: doc.clone(),
+            started_at: now,
+        };
+        let result = self
+            .store
+            .client
+            .update_item()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::journal(bookyear, journal)))
+            .update_expression("SET #intent = :intent, #at = :at")
+            .condition_expression("#last = :last AND attribute_not_exists(#intent)")
+            .expression_attribute_names("#intent", "intent")
+            .expression_attribute_names("#last", "last_booked")
+            .expression_attribute_names("#at", "updated_at")
+            .expression_attribute_values(":intent", value(&intent)?)
+            .expression_attribute_values(":last", n(counter.last_booked))
+            .expression_attribute_values(":at", s(timestamp(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(intent),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::Contended {
+                what: format!("journal {journal}"),
+            }),
+            Err(e) => Err(StoreError::aws("UpdateItem", e)),
+        }
+    }
+
+    /// Octopus accepted (or, after a -13, confirmed) the booking of the intent: in one transaction the document
+    /// becomes `posted` with its booking key and the counter advances to the booked number. Refused, with nothing
+    /// changed, unless the journal holds exactly this intent and the document is `posting`.
+    pub async fn complete(
+        &self,
+        conn: &ConnectionId,
+        intent: &JournalIntent,
+        booking: &BookingKey,
+        posted: &PostedAmounts,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let doc = &intent.document;
+        let at = s(timestamp(now));
+        let journal_update = Update::builder()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::journal(booking.bookyear, &booking.journal)))
+            .update_expression("SET #last = :nr, #at = :at REMOVE #intent")
+            .condition_expression("#intent.#nr = :nr AND #intent.#doc.#kind = :kind AND #intent.#doc.#id = :id")
+            .set_expression_attribute_names(Some(HashMap::from([
+                ("#last".into(), "last_booked".into()),
+                ("#at".into(), "updated_at".into()),
+                ("#intent".into(), "intent".into()),
+                ("#nr".into(), "document_nr".into()),
+                ("#doc".into(), "document".into()),
+                ("#kind".into(), "kind".into()),
+                ("#id".into(), "id".into()),
+            ])))
+            .set_expression_attribute_values(Some(HashMap::from([
+                (":nr".into(), n(booking.document_nr)),
+                (":kind".into(), s(doc.kind.as_str())),
+                (":id".into(), s(doc.id.as_str())),
+                (":at".into(), at.clone()),
+            ])))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| StoreError::Corrupt {
+                key: "journal update".into(),
+                reason: e.to_string(),
+            })?;
+        let document_update = Update::builder()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::document(doc)))
+            .update_expression(
+                "SET #state = :posted, #booking = :booking, #posted = :amounts, #gpk = :gpk, #gsk = :gsk, #at = :at \
+                 REMOVE #err",
+            )
+            .condition_expression("#state = :posting")
+            .set_expression_attribute_names(Some(HashMap::from([
+                ("#state".into(), "state".into()),
+                ("#booking".into(), "booking".into()),
+                ("#posted".into(), "posted".into()),
+                ("#gpk".into(), keys::GSI1PK.into()),
+                ("#gsk".into(), keys::GSI1SK.into()),
+                ("#at".into(), "updated_at".into()),
+                ("#err".into(), "last_error".into()),
+            ])))
+            .set_expression_attribute_values(Some(HashMap::from([
+                (":posted".into(), s(DocumentState::Posted.as_str())),
+                (":posting".into(), s(DocumentState::Posting.as_str())),
+                (":booking".into(), value(booking)?),
+                (":amounts".into(), value(posted)?),
+                (":gpk".into(), s(keys::booking_index(conn, booking))),
+                (":gsk".into(), s(keys::document(doc))),
+                (":at".into(), at),
+            ])))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| StoreError::Corrupt {
+                key: "document update".into(),
+                reason: e.to_string(),
+            })?;
+        let result = self
+            .store
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(journal_update).build())
+            .transact_items(TransactWriteItem::builder().update(document_update).build())
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        let reasons = err.as_service_error().and_then(|e| match e {
+            TransactWriteItemsError::TransactionCanceledException(canceled) => canceled.cancellation_reasons.clone(),
+            _ => None,
+        });
+        let Some(reasons) = reasons else {
+            return Err(StoreError::aws("TransactWriteItems", err));
+        };
+        let failed = |i: usize| reasons.get(i).and_then(|r| r.code.as_deref()) == Some("ConditionalCheckFailed");
+        if failed(1) {
+            let old: Option<HashMap<String, AttributeValue>> = reasons.get(1).and_then(|r| r.item.clone());
+            return Err(refused(doc, old, DocumentState::Posted));
+        }
+        if failed(0) {
+            return Err(StoreError::Contended {
+                what: format!("the intent of journal {} (it no longer names {doc})", booking.journal),
+            });
+        }
+        Err(StoreError::aws("TransactWriteItems", err))
+    }
+
+    /// Drops `doc`'s intent when Octopus refused its booking for good (nothing was booked under the number).
+    /// Returns whether an intent of `doc` was there.
+    pub async fn release(
+        &self,
+        conn: &ConnectionId,
+        bookyear: BookyearId,
+        journal: &JournalKey,
+        doc: &DocumentRef,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .store
+            .client
+            .update_item()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::journal(bookyear, journal)))
+            .update_expression("SET #at = :at REMOVE #intent")
+            .condition_expression("#intent.#doc.#kind = :kind AND #intent.#doc.#id = :id")
+            .expression_attribute_names("#intent", "intent")
+            .expression_attribute_names("#doc", "document")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_names("#at", "updated_at")
+            .expression_attribute_values(":kind", s(doc.kind.as_str()))
+            .expression_attribute_values(":id", s(doc.id.as_str()))
+            .expression_attribute_values(":at", s(timestamp(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(StoreError::aws("UpdateItem", e)),
+        }
+    }
+
+    /// Sets the counter to what Octopus states is the last booked number (from a -13 answer or the journal list)
+    /// and drops any intent. Octopus is the truth for its own numbering.
+    pub async fn resynchronise(
+        &self,
+        conn: &ConnectionId,
+        bookyear: BookyearId,
+        journal: &JournalKey,
+        last_booked: u32,
+        now: DateTime<Utc>,
+    ) -> Result<JournalCounter, StoreError> {
+        let counter = JournalCounter {
+            bookyear,
+            journal: journal.clone(),
+            last_booked,
+            intent: None,
+            updated_at: now,
+        };
+        self.store
+            .client
+            .put_item()
+            .table_name(&self.store.table)
+            .set_item(Some(to_item(
+                &counter,
+                keys::connection(conn),
+                keys::journal(bookyear, journal),
+            )?))
+            .send()
+            .await
+            .map_err(|e| StoreError::aws("PutItem", e))?;
+        Ok(counter)
+    }
+}

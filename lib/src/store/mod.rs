@@ -1,0 +1,232 @@
+//! DynamoDB persistence: one table, one module per item kind (DESIGN.md §3).
+//!
+//! Every item lives under `pk = CONN#<connection>`. The rules that must hold under concurrency (one lease holder,
+//! budgets that never pass their limit, documents that never go back, config versions) are DynamoDB condition
+//! expressions, not read-then-write checks, so two Lambda instances cannot break them.
+
+mod budgets;
+mod connections;
+mod cursors;
+mod customers;
+mod documents;
+mod error;
+mod journals;
+pub mod keys;
+mod leases;
+mod reference;
+mod runs;
+mod sequences;
+mod tokens;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use budgets::Budgets;
+pub use connections::{ConnectionConfig, ConnectionOptions, Connections, Versioned};
+pub use cursors::{CursorName, Cursors};
+pub use customers::{CustomerMapping, Customers};
+pub use documents::{DocumentRecord, DocumentUpdate, Documents, PostedAmounts, RecordedError};
+pub use error::StoreError;
+pub use journals::{JournalCounter, JournalIntent, Journals};
+pub use leases::{Lease, Leases};
+pub use reference::{Cached, Reference, ReferenceKind};
+pub use runs::{RunFailure, RunKind, RunReport, Runs};
+pub use sequences::Sequences;
+pub use tokens::{OctopusToken, Tokens};
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The table, shared by every connection.
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl Store {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn connections(&self) -> Connections<'_> {
+        Connections { store: self }
+    }
+    pub fn customers(&self) -> Customers<'_> {
+        Customers { store: self }
+    }
+    pub fn documents(&self) -> Documents<'_> {
+        Documents { store: self }
+    }
+    pub fn journals(&self) -> Journals<'_> {
+        Journals { store: self }
+    }
+    pub fn cursors(&self) -> Cursors<'_> {
+        Cursors { store: self }
+    }
+    pub fn budgets(&self) -> Budgets<'_> {
+        Budgets { store: self }
+    }
+    pub fn leases(&self) -> Leases<'_> {
+        Leases { store: self }
+    }
+    pub fn tokens(&self) -> Tokens<'_> {
+        Tokens { store: self }
+    }
+    pub fn reference(&self) -> Reference<'_> {
+        Reference { store: self }
+    }
+    pub fn runs(&self) -> Runs<'_> {
+        Runs { store: self }
+    }
+    pub fn sequences(&self) -> Sequences<'_> {
+        Sequences { store: self }
+    }
+
+    /// Strongly consistent read of one item.
+    async fn get_item(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, AttributeValue::S(pk))
+            .key(keys::SK, AttributeValue::S(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::aws("GetItem", e))?;
+        Ok(out.item)
+    }
+
+    /// All items of a partition whose sort key starts with `prefix`, following pagination.
+    async fn query_prefix(
+        &self,
+        pk: String,
+        prefix: &str,
+        newest_first: bool,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+                .scan_index_forward(!newest_first)
+                .consistent_read(true)
+                .set_limit(limit.map(|l| l.min(1000) as i32))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| StoreError::aws("Query", e))?;
+            items.extend(out.items.unwrap_or_default());
+            if limit.is_some_and(|l| items.len() >= l) {
+                items.truncate(limit.unwrap_or(usize::MAX));
+                return Ok(items);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Items whose `gsi1pk` equals `key` (eventually consistent: GSIs cannot be read consistently).
+    async fn query_gsi1(&self, key: String) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .key_condition_expression("#g = :g")
+                .expression_attribute_names("#g", keys::GSI1PK)
+                .expression_attribute_values(":g", AttributeValue::S(key.clone()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| StoreError::aws("Query", e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
+
+/// A typed record as a DynamoDB item, with its keys added.
+///
+/// serde_dynamo writes `None` as a `NULL` attribute, which *exists* for `attribute_not_exists(…)`; our conditions
+/// mean "absent", so top-level `NULL`s are dropped.
+fn to_item<T: Serialize>(record: &T, pk: String, sk: String) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(record).map_err(|e| StoreError::Corrupt {
+        key: format!("{pk} {sk}"),
+        reason: e.to_string(),
+    })?;
+    item.retain(|_, v| !v.is_null());
+    item.insert(keys::PK.to_owned(), AttributeValue::S(pk));
+    item.insert(keys::SK.to_owned(), AttributeValue::S(sk));
+    Ok(item)
+}
+
+/// A DynamoDB item as a typed record; key and bookkeeping attributes are ignored by the record's serde.
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    let key = format!(
+        "{} {}",
+        item.get(keys::PK).and_then(|v| v.as_s().ok()).map_or("?", |s| s),
+        item.get(keys::SK).and_then(|v| v.as_s().ok()).map_or("?", |s| s)
+    );
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt {
+        key,
+        reason: e.to_string(),
+    })
+}
+
+fn value<T: Serialize>(v: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(v).map_err(|e| StoreError::Corrupt {
+        key: "expression value".into(),
+        reason: e.to_string(),
+    })
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// Timestamps are stored as fixed-width UTC text (`2026-11-28T06:00:00.000Z`) so that they sort as text.
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// DynamoDB's TTL attribute: epoch seconds.
+fn ttl(t: DateTime<Utc>) -> AttributeValue {
+    n(t.timestamp())
+}
+
+/// Reads a number attribute that an update returned.
+fn number_attribute(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}

@@ -1,0 +1,82 @@
+//! `RUN#<started at>#<id>`: what one sync run attempted, did, skipped and why anything failed.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError, from_item, keys, timestamp, to_item};
+use crate::domain::{ConnectionId, DocumentRef};
+
+/// Run reports are kept 90 days (DynamoDB TTL).
+const RETENTION_DAYS: i64 = 90;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    Push,
+    Pull,
+    Sweep,
+    Admin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFailure {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentRef>,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub id: String,
+    pub kind: RunKind,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    pub attempted: u32,
+    pub done: u32,
+    pub skipped: u32,
+    #[serde(default)]
+    pub failed: Vec<RunFailure>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct RunItem<'a> {
+    #[serde(flatten)]
+    report: &'a RunReport,
+    expires_at: i64,
+}
+
+pub struct Runs<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl Runs<'_> {
+    pub async fn put(&self, conn: &ConnectionId, report: &RunReport) -> Result<(), StoreError> {
+        let sk = format!("{}{}#{}", keys::RUN_PREFIX, timestamp(report.started_at), report.id);
+        let item = RunItem {
+            report,
+            expires_at: (report.started_at + Duration::days(RETENTION_DAYS)).timestamp(),
+        };
+        self.store
+            .client
+            .put_item()
+            .table_name(&self.store.table)
+            .set_item(Some(to_item(&item, keys::connection(conn), sk)?))
+            .send()
+            .await
+            .map_err(|e| StoreError::aws("PutItem", e))?;
+        Ok(())
+    }
+
+    /// The newest `limit` reports, newest first.
+    pub async fn recent(&self, conn: &ConnectionId, limit: usize) -> Result<Vec<RunReport>, StoreError> {
+        let items = self
+            .store
+            .query_prefix(keys::connection(conn), keys::RUN_PREFIX, true, Some(limit))
+            .await?;
+        items.into_iter().map(from_item).collect()
+    }
+}

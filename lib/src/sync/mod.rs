@@ -1,0 +1,4 @@
+//! Use cases: push_document, pull_payments, sweep, import_relations, match_customers, doctor, resync, and the
+//! admin command dispatcher. Each is called by one thin Lambda function and tested here without Lambda.
+
+pub mod admin;
