@@ -1,0 +1,29 @@
+//! admin: JSON commands `{"action": …}` from the CLI or a direct invoke; one use case each in `sync::admin`.
+
+use focus_octopus::config::{Env, StackConfig, aws_sdk_config};
+use focus_octopus::domain::Failure;
+use focus_octopus::store::Store;
+use focus_octopus::sync::admin;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::{Value, json};
+
+/// Failures come back as `{"error": {"code", "message"}}` so the CLI can show the sentence and exit non-zero.
+async fn handle(store: &Store, command: Value) -> Value {
+    let result = match admin::parse(command) {
+        Ok(command) => admin::run(store, command).await,
+        Err(e) => Err(e),
+    };
+    result.unwrap_or_else(|e| json!({ "error": { "code": e.code(), "message": e.to_string() } }))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let stack = StackConfig::from_env(&Env::from_process())?;
+    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws_sdk_config().await), stack.table_name);
+    let store = &store;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        Ok::<_, Error>(handle(store, event.payload).await)
+    }))
+    .await
+}
