@@ -1,6 +1,6 @@
 //! admin: JSON commands `{"action": …}` from the CLI or a direct invoke; one use case each in `sync::admin`.
 
-use focus_octopus::config::{Env, StackConfig, aws_sdk_config};
+use focus_octopus::config::Env;
 use focus_octopus::domain::Failure;
 use focus_octopus::store::Store;
 use focus_octopus::sync::admin;
@@ -19,8 +19,7 @@ async fn handle(store: &Store, command: Value) -> Value {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let stack = StackConfig::from_env(&Env::from_process())?;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws_sdk_config().await), stack.table_name);
+    let store = Store::from_environment(&Env::from_process()).await?;
     let store = &store;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         Ok::<_, Error>(handle(store, event.payload).await)

@@ -2,15 +2,14 @@
 //! for now a run checks the table and reports the connections it would serve.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use focus_octopus::config::{Env, StackConfig, aws_sdk_config};
+use focus_octopus::config::Env;
 use focus_octopus::store::Store;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let stack = StackConfig::from_env(&Env::from_process())?;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws_sdk_config().await), stack.table_name);
+    let store = Store::from_environment(&Env::from_process()).await?;
     let store = &store;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {
         let connections = store.connections().list().await?;
