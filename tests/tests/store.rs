@@ -7,7 +7,7 @@ use focus_octopus::domain::{
 };
 use focus_octopus::store::{
     ConnectionConfig, CursorName, DocumentUpdate, OctopusToken, PostedAmounts, RecordedError, ReferenceKind, RunKind,
-    RunReport, StoreError,
+    RunReport, Store, StoreError,
 };
 use focus_octopus_tests::LocalAws;
 use futures::future::join_all;
@@ -323,7 +323,8 @@ async fn linking_a_customer_that_was_never_reserved_is_refused() {
 
 // ------------------------------------------------------------------ documents and journals
 
-async fn posted_invoice(store: &focus_octopus::store::Store, id: &str) -> BookingKey {
+/// An invoice a poster has started on.
+async fn posting_invoice(store: &Store, id: &str) -> DocumentRef {
     let doc = invoice(id);
     store.documents().ensure(&conn(), &doc, at(8, 0)).await.unwrap();
     store
@@ -331,6 +332,12 @@ async fn posted_invoice(store: &focus_octopus::store::Store, id: &str) -> Bookin
         .transition(&conn(), &doc, DocumentUpdate::StartPosting, at(8, 1))
         .await
         .unwrap();
+    doc
+}
+
+/// An invoice booked in journal V1 of bookyear 3 (the counter starts at 41 in a new journal).
+async fn posted_invoice(store: &Store, id: &str) -> BookingKey {
+    let doc = posting_invoice(store, id).await;
     if store
         .journals()
         .get(&conn(), BookyearId(3), &v1())
@@ -451,13 +458,7 @@ async fn a_posted_document_changed_in_focus_goes_to_review_with_the_reason() {
 async fn a_permanent_failure_is_parked_with_its_reason_until_a_resync() {
     let aws = local().await;
     let store = aws.store();
-    let doc = invoice("i-1");
-    store.documents().ensure(&conn(), &doc, at(8, 0)).await.unwrap();
-    store
-        .documents()
-        .transition(&conn(), &doc, DocumentUpdate::StartPosting, at(8, 1))
-        .await
-        .unwrap();
+    let doc = posting_invoice(&store, "i-1").await;
     let failure = error("VAT_RATE_UNMAPPED", ErrorClass::Permanent);
     let failed = store
         .documents()
@@ -480,13 +481,7 @@ async fn a_permanent_failure_is_parked_with_its_reason_until_a_resync() {
 async fn a_transient_failure_keeps_the_document_posting_with_the_last_error() {
     let aws = local().await;
     let store = aws.store();
-    let doc = invoice("i-1");
-    store.documents().ensure(&conn(), &doc, at(8, 0)).await.unwrap();
-    store
-        .documents()
-        .transition(&conn(), &doc, DocumentUpdate::StartPosting, at(8, 1))
-        .await
-        .unwrap();
+    let doc = posting_invoice(&store, "i-1").await;
     let locked = error("OCTOPUS_JOURNAL_LOCKED", ErrorClass::Transient);
     let record = store
         .documents()
@@ -678,13 +673,7 @@ async fn completing_for_a_document_that_is_not_posting_changes_neither_item() {
 async fn completing_an_intent_the_journal_no_longer_holds_changes_nothing() {
     let aws = local().await;
     let store = aws.store();
-    let doc = invoice("i-1");
-    store.documents().ensure(&conn(), &doc, at(8, 0)).await.unwrap();
-    store
-        .documents()
-        .transition(&conn(), &doc, DocumentUpdate::StartPosting, at(8, 0))
-        .await
-        .unwrap();
+    let doc = posting_invoice(&store, "i-1").await;
     store
         .journals()
         .initialise(&conn(), BookyearId(3), &v1(), 7, at(8, 0))
