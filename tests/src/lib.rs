@@ -2,6 +2,7 @@
 //! (in later modules) the Focus and Octopus simulators.
 
 pub mod aws_local;
+pub mod fixtures;
 pub mod template;
 
 pub use aws_local::LocalAws;

@@ -1,8 +1,7 @@
 //! Admin commands as the admin function runs them, against moto.
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use focus_octopus::domain::{ConnectionId, Failure, JournalKey};
-use focus_octopus::store::ConnectionConfig;
+use chrono::{TimeZone, Utc};
+use focus_octopus::domain::{ConnectionId, Failure};
 use focus_octopus::sync::admin;
 use focus_octopus_tests::LocalAws;
 use serde_json::json;
@@ -11,18 +10,7 @@ use serde_json::json;
 async fn ping_answers_with_the_version_and_the_connections() {
     let aws = LocalAws::start().await.unwrap();
     let store = aws.store();
-    let config = ConnectionConfig {
-        focus_account_id: "acc".into(),
-        focus_department_id: "dep".into(),
-        octopus_dossier_id: 1,
-        invoice_journal: JournalKey::new("V1").unwrap(),
-        credit_note_journal: JournalKey::new("V2").unwrap(),
-        start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        vat_codes: Default::default(),
-        ledger_by_tax_rate: Default::default(),
-        default_ledger_account: None,
-        options: Default::default(),
-    };
+    let config = focus_octopus_tests::fixtures::connection_config();
     let now = Utc.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap();
     store
         .connections()

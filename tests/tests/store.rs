@@ -23,18 +23,7 @@ fn conn() -> ConnectionId {
 }
 
 fn config() -> ConnectionConfig {
-    ConnectionConfig {
-        focus_account_id: "acc-1".into(),
-        focus_department_id: "dep-1".into(),
-        octopus_dossier_id: 1001,
-        invoice_journal: JournalKey::new("V1").unwrap(),
-        credit_note_journal: JournalKey::new("V2").unwrap(),
-        start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        vat_codes: [("tax-21".to_owned(), "21".to_owned())].into(),
-        ledger_by_tax_rate: Default::default(),
-        default_ledger_account: Some("700000".into()),
-        options: Default::default(),
-    }
+    focus_octopus_tests::fixtures::connection_config()
 }
 
 fn invoice(id: &str) -> DocumentRef {
