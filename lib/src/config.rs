@@ -55,26 +55,6 @@ impl Env {
     }
 }
 
-/// The resources every function of the stack shares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StackConfig {
-    pub table_name: String,
-    pub documents_queue_url: String,
-    pub secrets_prefix: String,
-    pub report_topic_arn: String,
-}
-
-impl StackConfig {
-    pub fn from_env(env: &Env) -> Result<Self, MissingVariable> {
-        Ok(Self {
-            table_name: env.require(vars::TABLE_NAME)?,
-            documents_queue_url: env.require(vars::DOCUMENTS_QUEUE_URL)?,
-            secrets_prefix: env.require(vars::SECRETS_PREFIX)?,
-            report_topic_arn: env.require(vars::REPORT_TOPIC_ARN)?,
-        })
-    }
-}
-
 /// The AWS SDK configuration: region, credentials and endpoint from the standard environment (in Lambda, the
 /// execution role; locally, `AWS_ENDPOINT_URL` pointing at moto).
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
@@ -86,22 +66,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_missing_variable_is_named_with_the_fix() {
-        let env = Env::from_pairs([("TABLE_NAME", "t"), ("DOCUMENTS_QUEUE_URL", " ")]);
-        let err = StackConfig::from_env(&env).unwrap_err();
+    fn a_missing_or_blank_variable_is_named_with_the_fix() {
+        let env = Env::from_pairs([("TABLE_NAME", " focus-octopus "), ("DOCUMENTS_QUEUE_URL", " ")]);
+        assert_eq!(env.require(vars::TABLE_NAME).unwrap(), "focus-octopus");
+        let err = env.require(vars::DOCUMENTS_QUEUE_URL).unwrap_err();
         assert_eq!(err.name, "DOCUMENTS_QUEUE_URL");
         assert_eq!(err.code(), "CONFIG_ENV_MISSING");
         assert!(err.to_string().contains("redeploy"));
-    }
-
-    #[test]
-    fn all_variables_present_give_the_stack_config() {
-        let env = Env::from_pairs([
-            ("TABLE_NAME", "t"),
-            ("DOCUMENTS_QUEUE_URL", "http://q"),
-            ("SECRETS_PREFIX", "fo"),
-            ("REPORT_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:r"),
-        ]);
-        assert_eq!(StackConfig::from_env(&env).unwrap().secrets_prefix, "fo");
+        assert!(env.require(vars::SECRETS_PREFIX).is_err());
     }
 }

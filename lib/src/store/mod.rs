@@ -143,8 +143,10 @@ impl Store {
                 .await
                 .map_err(|e| StoreError::aws("Query", e))?;
             items.extend(out.items.unwrap_or_default());
-            if limit.is_some_and(|l| items.len() >= l) {
-                items.truncate(limit.unwrap_or(usize::MAX));
+            if let Some(limit) = limit
+                && items.len() >= limit
+            {
+                items.truncate(limit);
                 return Ok(items);
             }
             match out.last_evaluated_key {

@@ -6,7 +6,7 @@
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::error::is_condition_failure;
-use super::{Store, StoreError, keys, n, number_attribute};
+use super::{Store, StoreError, keys, n, number_attribute, s};
 use crate::domain::{ConnectionId, ExternalRelationId};
 
 pub struct Sequences<'a> {
@@ -23,8 +23,8 @@ impl Sequences<'_> {
             .client
             .update_item()
             .table_name(&self.store.table)
-            .key(keys::PK, super::s(keys::connection(conn)))
-            .key(keys::SK, super::s(keys::EXTERNAL_RELATION_SEQUENCE))
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::EXTERNAL_RELATION_SEQUENCE))
             .update_expression("ADD #v :one")
             .condition_expression("attribute_not_exists(#v) OR #v < :max")
             .expression_attribute_names("#v", VALUE)
@@ -59,8 +59,8 @@ impl Sequences<'_> {
             .client
             .update_item()
             .table_name(&self.store.table)
-            .key(keys::PK, super::s(keys::connection(conn)))
-            .key(keys::SK, super::s(keys::EXTERNAL_RELATION_SEQUENCE))
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::EXTERNAL_RELATION_SEQUENCE))
             .update_expression("SET #v = :floor")
             .condition_expression("attribute_not_exists(#v) OR #v < :floor")
             .expression_attribute_names("#v", VALUE)
