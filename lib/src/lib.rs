@@ -7,8 +7,9 @@
 //! - [`focus`], [`octopus`]: the partner API clients.
 //! - [`store`]: DynamoDB persistence, one module per item kind.
 //! - [`sync`]: the use cases.
-//! - [`config`]: environment configuration of the functions.
+//! - [`config`]: environment configuration of the functions; [`clock`]: time as a dependency.
 
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod focus;

@@ -1,0 +1,223 @@
+//! Sales bookings (`buysellbookings`) and financial/diverse bookings (reference/octopus-api.md §7, §8).
+//! Amounts are JSON doubles on the wire and `Decimal` here.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::keys::{BookyearKey, RelationIdentification};
+
+/// `BuySellBookingServiceData`. For a credit note the total is negative and the lines positive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuySellBooking {
+    pub bookyear_key: BookyearKey,
+    pub journal_key: String,
+    /// Exactly the journal's last booked number + 1.
+    pub document_sequence_nr: i32,
+    pub relation_identification_service_data: RelationIdentification,
+    /// Spelled "Periode" in this schema (and "Period" in keys and reports).
+    pub bookyear_periode_nr: i32,
+    pub document_date: NaiveDate,
+    /// The due date.
+    pub expiry_date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Total booking amount, VAT included.
+    #[serde(with = "rust_decimal::serde::float")]
+    pub amount: Decimal,
+    pub currency_code: String,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub exchange_rate: Decimal,
+    #[serde(default)]
+    pub booking_lines: Vec<BuySellBookingLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<i32>,
+}
+
+/// `BuySellBookingLineServiceData`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuySellBookingLine {
+    /// The ledger account number, such as 700000.
+    pub account_key: i32,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub base_amount: Decimal,
+    pub vat_code_key: String,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub vat_amount: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// `BuySellBookingAndAttachmentRequest`: the body of `POST buysellbookings`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct BuySellBookingRequest<'a> {
+    pub buy_sell_booking_service_data: &'a BuySellBooking,
+}
+
+/// `FinancialDiversBookingServiceData`: a bank or diverse booking (used to book a Focus payment in Octopus).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FinancialDiversBooking {
+    pub bookyear_key: BookyearKey,
+    pub journal_key: String,
+    pub document_sequence_nr: i32,
+    pub bookyear_periode_nr: i32,
+    pub document_date: NaiveDate,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub exchange_rate: Decimal,
+    #[serde(default)]
+    pub booking_lines: Vec<FinancialDiversBookingLine>,
+}
+
+/// `FinancialDiversBookingLineServiceData`: `type` A (account), C (client) or S (supplier).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FinancialDiversBookingLine {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_key: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation_id: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_relation_id: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub amount: Decimal,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct FinancialDiversBookingRequest<'a> {
+    pub financial_divers_booking_service_data: &'a FinancialDiversBooking,
+}
+
+use super::client::{Call, parse};
+use super::error::{ILLEGAL_SEQUENCE, last_document_from};
+use super::{OctopusClient, OctopusError, Operation, list_or_empty};
+use crate::domain::BookyearId;
+use reqwest::Method;
+
+impl OctopusClient {
+    /// `POST buysellbookings` (400 a day). Octopus returns no id: the booking is known by its key
+    /// (bookyear, journal, document number). A number that is not last + 1 is [`OctopusError::IllegalSequence`]
+    /// carrying the last number Octopus states; a locked journal is [`OctopusError::JournalLocked`].
+    pub async fn insert_booking(&self, booking: &BuySellBooking) -> Result<(), OctopusError> {
+        let call = Call {
+            op: Operation::InsertBuySellBooking,
+            method: Method::POST,
+            path: self.dossier_path("/buysellbookings"),
+            query: Vec::new(),
+            body: Some(
+                serde_json::to_vec(&BuySellBookingRequest {
+                    buy_sell_booking_service_data: booking,
+                })
+                .expect("a booking serialises"),
+            ),
+            resendable: true,
+        };
+        self.execute(&call)
+            .await
+            .map(drop)
+            .map_err(|e| journal_refusal(e, &booking.journal_key, booking.document_sequence_nr))
+    }
+
+    /// `GET buysellbookings?bookyearId=&journalKey=&documentSeqNr=` (only 10 a day). `None` when it does not exist.
+    pub async fn booking(
+        &self,
+        bookyear: BookyearId,
+        journal: &str,
+        document_nr: i32,
+    ) -> Result<Option<BuySellBooking>, OctopusError> {
+        let call = Call {
+            op: Operation::GetBuySellBooking,
+            method: Method::GET,
+            path: self.dossier_path("/buysellbookings"),
+            query: vec![
+                ("bookyearId", bookyear.to_string()),
+                ("journalKey", journal.to_owned()),
+                ("documentSeqNr", document_nr.to_string()),
+            ],
+            body: None,
+            resendable: true,
+        };
+        match self.execute(&call).await {
+            Ok(answer) => parse(call.op, &answer.body).map(Some),
+            Err(OctopusError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET buysellbookings/modified` (48 a day); `bookyear` None means all bookyears (-1). 404 means none.
+    pub async fn modified_bookings(
+        &self,
+        bookyear: Option<BookyearId>,
+        journal: Option<&str>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<BuySellBooking>, OctopusError> {
+        let mut query = vec![
+            ("bookyearId", bookyear.map_or(-1, |b| b.0).to_string()),
+            ("modifiedTimeStamp", super::keys::modified_timestamp(since)),
+        ];
+        if let Some(journal) = journal {
+            query.push(("journalKey", journal.to_owned()));
+        }
+        let call = Call {
+            op: Operation::GetModifiedBuySellBookings,
+            method: Method::GET,
+            path: self.dossier_path("/buysellbookings/modified"),
+            query,
+            body: None,
+            resendable: true,
+        };
+        list_or_empty(call.op, self.execute(&call).await)
+    }
+
+    /// `POST financialdiversbookings` (400 a day): gapless numbers and journal locks as for sales bookings.
+    pub async fn insert_financial_divers_booking(&self, booking: &FinancialDiversBooking) -> Result<(), OctopusError> {
+        let call = Call {
+            op: Operation::InsertFinancialDiversBooking,
+            method: Method::POST,
+            path: self.dossier_path("/financialdiversbookings"),
+            query: Vec::new(),
+            body: Some(
+                serde_json::to_vec(&FinancialDiversBookingRequest {
+                    financial_divers_booking_service_data: booking,
+                })
+                .expect("a booking serialises"),
+            ),
+            resendable: true,
+        };
+        self.execute(&call)
+            .await
+            .map(drop)
+            .map_err(|e| journal_refusal(e, &booking.journal_key, booking.document_sequence_nr))
+    }
+}
+
+/// The refusals a journal gives a booking: 403 is a lock (the desktop client has it open), -13 a number out of order.
+fn journal_refusal(e: OctopusError, journal: &str, attempted: i32) -> OctopusError {
+    match e {
+        OctopusError::Rejected { status: 403, error, .. } => OctopusError::JournalLocked {
+            journal: journal.to_owned(),
+            details: error.text(),
+        },
+        OctopusError::Rejected { status: 400, error, .. } if error.error_code == Some(ILLEGAL_SEQUENCE) => {
+            OctopusError::IllegalSequence {
+                journal: journal.to_owned(),
+                attempted,
+                last_booked: error.technical_info.as_deref().and_then(last_document_from),
+                details: error.text(),
+            }
+        }
+        other => other,
+    }
+}

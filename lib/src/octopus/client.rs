@@ -1,0 +1,450 @@
+//! The transport under every Octopus operation: the shared dossier token, the daily budget guard, retries, and the
+//! mapping of status codes to [`OctopusError`].
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+
+use super::Operation;
+use super::auth::{AuthenticationToken, Credentials, DossierTokenResult};
+use super::budget::{DailyLimits, budget_day, budget_resets_at};
+use super::error::{ErrorResult, OctopusError};
+use crate::clock::SharedClock;
+use crate::domain::ConnectionId;
+use crate::store::{OctopusToken, Store, StoreError};
+
+/// Where and as whom to log in. `Debug` never shows the password.
+#[derive(Debug, Clone)]
+pub struct OctopusCredentials {
+    /// The software house identification Octopus issued (header `softwareHouseUuid`).
+    pub software_house_uuid: String,
+    pub user: String,
+    pub password: SecretString,
+}
+
+/// Bounded retries with exponential back-off and full jitter, for 5xx answers and transport failures.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Sends per call, the first included.
+    pub attempts: u32,
+    pub base_delay: StdDuration,
+    pub max_delay: StdDuration,
+    /// How long one request may take before it counts as a timeout.
+    pub timeout: StdDuration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            base_delay: StdDuration::from_millis(250),
+            max_delay: StdDuration::from_secs(4),
+            timeout: StdDuration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn delay(&self, attempt: u32) -> StdDuration {
+        let ceiling = self.base_delay.saturating_mul(1 << attempt.min(16)).min(self.max_delay);
+        ceiling.mul_f64(fastrand::f64())
+    }
+}
+
+/// Dossier tokens live 10 minutes (reference/octopus-api.md §1); we stop using one a minute before.
+const TOKEN_LIFETIME: Duration = Duration::minutes(10);
+const TOKEN_MARGIN: Duration = Duration::minutes(1);
+const LOGIN_LEASE: &str = "octopus-login";
+const LOGIN_LEASE_DURATION: Duration = Duration::seconds(30);
+/// How often, and how long apart, an instance looks for the token another instance is fetching.
+const LOGIN_WAIT_POLLS: u32 = 200;
+const LOGIN_WAIT_POLL: StdDuration = StdDuration::from_millis(50);
+
+/// An Octopus client for one connection's dossier. Cheap to clone; clones share the in-memory token.
+#[derive(Clone)]
+pub struct OctopusClient {
+    pub(super) inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    credentials: OctopusCredentials,
+    pub(super) dossier: i32,
+    pub(super) conn: ConnectionId,
+    pub(super) store: Store,
+    pub(super) clock: SharedClock,
+    limits: DailyLimits,
+    retry: RetryPolicy,
+    token: Mutex<Option<OctopusToken>>,
+    /// Lease owner name of this instance.
+    owner: String,
+}
+
+/// One request, rebuilt for every send.
+pub(super) struct Call {
+    pub op: Operation,
+    pub method: Method,
+    /// Path below the base URL, such as `/dossiers/12/vatcodes`.
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Vec<u8>>,
+    /// Whether sending it again after a lost answer is harmless (reads; bookings, whose numbers are gapless; relation
+    /// upserts, which merge on our external id). A balancing sent twice could be booked twice.
+    pub resendable: bool,
+}
+
+/// A 2xx answer.
+pub(super) struct Answer {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+}
+
+enum Sent {
+    Answer(StatusCode, Vec<u8>),
+    Lost(String),
+}
+
+impl OctopusClient {
+    pub fn new(
+        base_url: impl Into<String>,
+        credentials: OctopusCredentials,
+        dossier: i32,
+        conn: ConnectionId,
+        store: Store,
+        clock: SharedClock,
+    ) -> Self {
+        Self::with_settings(
+            base_url,
+            credentials,
+            dossier,
+            conn,
+            store,
+            clock,
+            DailyLimits::default(),
+            RetryPolicy::default(),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_settings(
+        base_url: impl Into<String>,
+        credentials: OctopusCredentials,
+        dossier: i32,
+        conn: ConnectionId,
+        store: Store,
+        clock: SharedClock,
+        limits: DailyLimits,
+        retry: RetryPolicy,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(retry.timeout)
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url: base_url.into().trim_end_matches('/').to_owned(),
+                credentials,
+                dossier,
+                conn,
+                store,
+                clock,
+                limits,
+                retry,
+                token: Mutex::new(None),
+                owner: format!("octopus-{}", uuid::Uuid::new_v4()),
+            }),
+        }
+    }
+
+    pub fn dossier(&self) -> i32 {
+        self.inner.dossier
+    }
+
+    /// Sends a dossier-scoped call with the shared dossier token. On 401 the token is dropped, a new one fetched,
+    /// and the call sent once more; a second 401 is [`OctopusError::Unauthorized`].
+    pub(super) async fn execute(&self, call: &Call) -> Result<Answer, OctopusError> {
+        let mut token = self.dossier_token().await?;
+        for fresh_login in [false, true] {
+            match self.send(call, "dossierToken", &token).await {
+                Err(OctopusError::Rejected { status: 401, error, .. }) => {
+                    self.forget_token(&token).await?;
+                    if fresh_login {
+                        return Err(OctopusError::Unauthorized {
+                            operation: call.op,
+                            details: error.text(),
+                        });
+                    }
+                    token = self.dossier_token().await?;
+                }
+                other => return other,
+            }
+        }
+        unreachable!("the loop returns on its second pass")
+    }
+
+    /// Spends budget, sends, retries 5xx and lost answers with back-off, and maps the final status.
+    async fn send(&self, call: &Call, token_header: &str, token: &SecretString) -> Result<Answer, OctopusError> {
+        let retry = self.inner.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.spend(call.op).await?;
+            let sent = self.send_once(call, token_header, token).await;
+            let last = attempt >= retry.attempts;
+            match sent {
+                Sent::Answer(status, body) if status.is_success() => return Ok(Answer { status, body }),
+                Sent::Answer(status, _) if status.is_server_error() && !last => {}
+                Sent::Answer(status, body) => return Err(status_error(call.op, status, &body)),
+                Sent::Lost(_) if !call.resendable => return Err(OctopusError::OutcomeUnknown { operation: call.op }),
+                Sent::Lost(details) if last => {
+                    return Err(OctopusError::Unavailable {
+                        operation: call.op,
+                        details,
+                    });
+                }
+                Sent::Lost(_) => {}
+            }
+            tokio::time::sleep(retry.delay(attempt)).await;
+        }
+    }
+
+    async fn send_once(&self, call: &Call, token_header: &str, token: &SecretString) -> Sent {
+        let mut request = self
+            .inner
+            .http
+            .request(call.method.clone(), format!("{}{}", self.inner.base_url, call.path))
+            .header(token_header, token.expose_secret());
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
+        }
+        request = match &call.body {
+            Some(body) => request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone()),
+            None => request.header(reqwest::header::CONTENT_LENGTH, 0),
+        };
+        match request.send().await {
+            Ok(response) => {
+                let status = response.status();
+                match response.bytes().await {
+                    Ok(body) => Sent::Answer(status, body.to_vec()),
+                    Err(e) => Sent::Lost(transport_text(&e)),
+                }
+            }
+            Err(e) => Sent::Lost(transport_text(&e)),
+        }
+    }
+
+    /// Takes one call of `op` from today's budget, or refuses without sending.
+    async fn spend(&self, op: Operation) -> Result<(), OctopusError> {
+        let Some(limit) = self.inner.limits.of(op) else {
+            return Ok(());
+        };
+        let now = self.inner.clock.now();
+        match self
+            .inner
+            .store
+            .budgets()
+            .spend(&self.inner.conn, op.budget_name(), budget_day(now), limit, 1)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(StoreError::BudgetExhausted { .. }) => Err(OctopusError::BudgetExhausted {
+                operation: op,
+                limit,
+                resets_at: budget_resets_at(now),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The dossier token: from memory, else from the store (shared by every instance), else a login under a lease
+    /// so that many cold instances spend one `POST /dossiers` between them (150 a day).
+    async fn dossier_token(&self) -> Result<SecretString, OctopusError> {
+        let inner = &self.inner;
+        let mut memory = inner.token.lock().await;
+        if let Some(t) = memory.as_ref()
+            && t.valid_until > inner.clock.now() + TOKEN_MARGIN
+        {
+            return Ok(t.token.clone());
+        }
+        *memory = None;
+        let tokens = inner.store.tokens();
+        for _ in 0..LOGIN_WAIT_POLLS {
+            let now = inner.clock.now();
+            if let Some(t) = tokens.octopus(&inner.conn, now, TOKEN_MARGIN).await? {
+                let token = t.token.clone();
+                *memory = Some(t);
+                return Ok(token);
+            }
+            let lease = inner
+                .store
+                .leases()
+                .acquire(&inner.conn, LOGIN_LEASE, &inner.owner, LOGIN_LEASE_DURATION, now)
+                .await;
+            match lease {
+                Ok(_) => {
+                    let fetched = match tokens.octopus(&inner.conn, now, TOKEN_MARGIN).await? {
+                        // Another instance finished between our read and our lease.
+                        Some(t) => Ok(t),
+                        None => self.login_and_connect().await,
+                    };
+                    let stored = match &fetched {
+                        Ok(t) => tokens.put_octopus(&inner.conn, t).await.map_err(OctopusError::from),
+                        Err(_) => Ok(()),
+                    };
+                    inner
+                        .store
+                        .leases()
+                        .release(&inner.conn, LOGIN_LEASE, &inner.owner)
+                        .await?;
+                    let t = fetched?;
+                    stored?;
+                    let token = t.token.clone();
+                    *memory = Some(t);
+                    return Ok(token);
+                }
+                Err(StoreError::LeaseHeld { .. }) => tokio::time::sleep(LOGIN_WAIT_POLL).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(OctopusError::LoginBusy)
+    }
+
+    async fn forget_token(&self, token: &SecretString) -> Result<(), OctopusError> {
+        let inner = &self.inner;
+        let mut memory = inner.token.lock().await;
+        if memory
+            .as_ref()
+            .is_some_and(|t| t.token.expose_secret() == token.expose_secret())
+        {
+            *memory = None;
+        }
+        inner.store.tokens().invalidate_octopus(&inner.conn, token).await?;
+        Ok(())
+    }
+
+    /// `POST /authentication` then `POST /dossiers?dossierId=`.
+    async fn login_and_connect(&self) -> Result<OctopusToken, OctopusError> {
+        let issued = self.inner.clock.now();
+        let auth = self.login().await?;
+        let call = Call {
+            op: Operation::ConnectDossier,
+            method: Method::POST,
+            path: "/dossiers".into(),
+            query: vec![("dossierId", self.inner.dossier.to_string())],
+            body: None,
+            resendable: true,
+        };
+        let answer = self.send(&call, "Token", &auth).await.map_err(|e| match e {
+            OctopusError::Rejected { status: 403, error, .. } => OctopusError::DossierRefused {
+                dossier: self.inner.dossier,
+                details: error.text(),
+            },
+            // Must not travel on as NotFound: list operations read that as "no data".
+            OctopusError::NotFound { .. } => OctopusError::DossierRefused {
+                dossier: self.inner.dossier,
+                details: "dossier not found".into(),
+            },
+            OctopusError::Rejected { status: 401, error, .. } => OctopusError::Unauthorized {
+                operation: Operation::ConnectDossier,
+                details: error.text(),
+            },
+            other => other,
+        })?;
+        let result: DossierTokenResult = parse(Operation::ConnectDossier, &answer.body)?;
+        Ok(OctopusToken {
+            token: SecretString::from(result.dossier_token),
+            valid_until: issued + TOKEN_LIFETIME,
+        })
+    }
+
+    /// `POST /authentication`. A refusal is never retried: Octopus counts failed logins towards a lockout.
+    pub(super) async fn login(&self) -> Result<SecretString, OctopusError> {
+        let c = &self.inner.credentials;
+        let body = serde_json::to_vec(&Credentials {
+            user: &c.user,
+            password: c.password.expose_secret(),
+        })
+        .map_err(|e| OctopusError::UnexpectedResponse {
+            operation: Operation::AuthenticateUser,
+            details: e.to_string(),
+        })?;
+        let call = Call {
+            op: Operation::AuthenticateUser,
+            method: Method::POST,
+            path: "/authentication".into(),
+            query: Vec::new(),
+            body: Some(body),
+            resendable: true,
+        };
+        let house = SecretString::from(c.software_house_uuid.clone());
+        let answer = self
+            .send(&call, "softwareHouseUuid", &house)
+            .await
+            .map_err(|e| match e {
+                OctopusError::Rejected { status: 401, error, .. } => {
+                    OctopusError::CredentialsRejected { details: error.text() }
+                }
+                OctopusError::NotFound { operation } => OctopusError::UnexpectedResponse {
+                    operation,
+                    details: "the login address answered 404; check the Octopus base URL".into(),
+                },
+                other => other,
+            })?;
+        let token: AuthenticationToken = parse(Operation::AuthenticateUser, &answer.body)?;
+        Ok(SecretString::from(token.token))
+    }
+
+    /// Sends a call authorised by a fresh login token (`Token` header): only `GET /dossiers`.
+    pub(super) async fn execute_with_login(&self, call: &Call) -> Result<Answer, OctopusError> {
+        let auth = self.login().await?;
+        self.send(call, "Token", &auth).await
+    }
+
+    pub(super) fn dossier_path(&self, rest: &str) -> String {
+        format!("/dossiers/{}{}", self.inner.dossier, rest)
+    }
+}
+
+pub(super) fn parse<T: serde::de::DeserializeOwned>(op: Operation, body: &[u8]) -> Result<T, OctopusError> {
+    serde_json::from_slice(body).map_err(|e| OctopusError::UnexpectedResponse {
+        operation: op,
+        details: format!("unreadable body: {e}"),
+    })
+}
+
+fn status_error(op: Operation, status: StatusCode, body: &[u8]) -> OctopusError {
+    match status.as_u16() {
+        404 => OctopusError::NotFound { operation: op },
+        429 => OctopusError::Throttled { operation: op },
+        // Octopus documents its 500 as "invalid elements in the passed object (e.g. wrong date format)".
+        500 => OctopusError::InvalidData { operation: op },
+        s if s >= 500 => OctopusError::Unavailable {
+            operation: op,
+            details: format!("HTTP {s}"),
+        },
+        s => OctopusError::Rejected {
+            operation: op,
+            status: s,
+            error: ErrorResult::parse(body),
+        },
+    }
+}
+
+/// A transport failure in words, without the URL (it holds no secret, but keeps messages short).
+fn transport_text(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "could not connect".into()
+    } else {
+        "the connection was lost before the answer arrived".into()
+    }
+}
