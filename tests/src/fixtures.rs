@@ -19,3 +19,119 @@ pub fn connection_config() -> ConnectionConfig {
         options: Default::default(),
     }
 }
+
+/// A simulated Octopus, a store on moto and a shared manual clock: what every Octopus client test arranges.
+pub struct OctopusWorld {
+    pub aws: crate::LocalAws,
+    pub sim: crate::octopus_sim::OctopusSim,
+    pub clock: focus_octopus::clock::ManualClock,
+    pub conn: focus_octopus::domain::ConnectionId,
+}
+
+/// Monday 2 March 2026, 09:00 UTC: a working day inside the seeded bookyear.
+pub fn test_start() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+        .expect("valid time")
+        .to_utc()
+}
+
+/// Retries without real waiting, so tests of back-off stay fast.
+pub fn fast_retries() -> focus_octopus::octopus::RetryPolicy {
+    focus_octopus::octopus::RetryPolicy {
+        attempts: 3,
+        base_delay: std::time::Duration::from_millis(1),
+        max_delay: std::time::Duration::from_millis(5),
+        timeout: std::time::Duration::from_secs(10),
+    }
+}
+
+impl OctopusWorld {
+    pub async fn start() -> Self {
+        let clock = focus_octopus::clock::ManualClock::at(test_start());
+        let sim = crate::octopus_sim::OctopusSim::start(std::sync::Arc::new(clock.clone())).await;
+        let aws = crate::LocalAws::start().await.expect("moto is running");
+        let conn = focus_octopus::domain::ConnectionId::new("bakkerij").expect("valid id");
+        Self { aws, sim, clock, conn }
+    }
+
+    /// A cold client (nothing in memory) of the standard dossier with the documented limits.
+    pub fn client(&self) -> focus_octopus::octopus::OctopusClient {
+        self.client_with(
+            crate::octopus_sim::DOSSIER,
+            Default::default(),
+            crate::octopus_sim::PASSWORD,
+        )
+    }
+
+    pub fn client_with(
+        &self,
+        dossier: i32,
+        limits: focus_octopus::octopus::DailyLimits,
+        password: &str,
+    ) -> focus_octopus::octopus::OctopusClient {
+        focus_octopus::octopus::OctopusClient::with_settings(
+            self.sim.url(),
+            focus_octopus::octopus::OctopusCredentials {
+                software_house_uuid: crate::octopus_sim::SOFTWARE_HOUSE_UUID.into(),
+                user: crate::octopus_sim::USER.into(),
+                password: password.to_owned().into(),
+            },
+            dossier,
+            self.conn.clone(),
+            self.aws.store(),
+            std::sync::Arc::new(self.clock.clone()),
+            limits,
+            fast_retries(),
+        )
+    }
+}
+
+/// A balanced sales booking in V1, bookyear 1, March 2026, for relation `relation`: one 21 % line of `base`.
+pub fn sales_booking(
+    document_nr: i32,
+    relation: i32,
+    base: rust_decimal::Decimal,
+) -> focus_octopus::octopus::BuySellBooking {
+    use focus_octopus::octopus::{
+        BookyearKey, BuySellBooking, BuySellBookingLine, RelationIdentification, RelationKey,
+    };
+    let vat = (base * rust_decimal::Decimal::new(21, 2)).round_dp(2);
+    let date = NaiveDate::from_ymd_opt(2026, 3, 2).expect("valid date");
+    BuySellBooking {
+        bookyear_key: BookyearKey {
+            id: focus_octopus::domain::BookyearId(1),
+        },
+        journal_key: "V1".into(),
+        document_sequence_nr: document_nr,
+        relation_identification_service_data: RelationIdentification {
+            relation_key: Some(RelationKey {
+                id: focus_octopus::domain::OctopusRelationId(relation),
+            }),
+            external_relation_id: None,
+        },
+        bookyear_periode_nr: 202603,
+        document_date: date,
+        expiry_date: date + chrono::Days::new(30),
+        comment: None,
+        order_reference: None,
+        reference: Some(format!("2026 / {document_nr}")),
+        amount: base + vat,
+        currency_code: "EUR".into(),
+        exchange_rate: rust_decimal::Decimal::ONE,
+        booking_lines: vec![BuySellBookingLine {
+            account_key: 700000,
+            base_amount: base,
+            vat_code_key: "21".into(),
+            vat_amount: vat,
+            comment: None,
+        }],
+        payment_method: None,
+    }
+}
+
+impl OctopusWorld {
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use focus_octopus::clock::Clock;
+        self.clock.now()
+    }
+}

@@ -1,8 +1,10 @@
 //! Test support for focus-octopus: a local AWS on moto whose resources come from `infra/template.yaml`, and
-//! (in later modules) the Focus and Octopus simulators.
+//! the partner simulators (`octopus_sim`, served by `http_server`).
 
 pub mod aws_local;
 pub mod fixtures;
+pub mod http_server;
+pub mod octopus_sim;
 pub mod template;
 
 pub use aws_local::LocalAws;
