@@ -14,5 +14,6 @@ pub mod config;
 pub mod domain;
 pub mod focus;
 pub mod octopus;
+pub mod retry;
 pub mod store;
 pub mod sync;

@@ -1,2 +1,26 @@
-//! Teamleader Focus API client: OAuth with single-use refresh tokens, the 200-per-minute rate limit, typed
-//! requests and responses, and the webhook payload (reference/focus-api.md).
+//! Teamleader Focus API client (reference/focus-api.md, reference/teamleader-api-blueprint/): OAuth with rotating
+//! single-use refresh tokens kept in Secrets Manager, pacing under 200 requests per sliding minute, typed models
+//! with `Decimal` amounts, pagination without totals, and the webhook payload.
+
+pub mod client;
+pub mod customers;
+pub mod documents;
+pub mod error;
+pub mod oauth;
+pub mod paging;
+pub mod rate_limit;
+pub mod refs;
+pub mod settings;
+pub mod webhooks;
+
+pub use client::{API_VERSION, FocusClient, FocusEndpoints};
+pub use customers::{Address, Company, CompanyFilter, CompanyWrite, Contact, ContactFilter, Email, TypedAddress};
+pub use documents::{
+    CreditNote, CreditNoteFilter, CreditNoteStatus, CreditNoteSummary, Discount, GroupedLines, Invoice, InvoiceFilter,
+    InvoiceStatus, InvoiceSummary, Invoicee, LineItem, LineTotal, OneOrMany, Payment, TaxTotal, Totals,
+};
+pub use error::FocusError;
+pub use oauth::{FocusOAuthSecret, authorize_url};
+pub use refs::{Money, PAGE_SIZE, Page, Ref};
+pub use settings::{CustomFieldDefinition, Department, Me, PaymentMethod, ProductCategory, TaxRate};
+pub use webhooks::{EventType, Webhook, WebhookEvent, WebhookPayloadError, secrets_match};

@@ -15,6 +15,7 @@ use super::budget::{DailyLimits, budget_day, budget_resets_at};
 use super::error::{ErrorResult, OctopusError};
 use crate::clock::SharedClock;
 use crate::domain::ConnectionId;
+pub use crate::retry::RetryPolicy;
 use crate::store::{OctopusToken, Store, StoreError};
 
 /// Where and as whom to log in. `Debug` never shows the password.
@@ -24,35 +25,6 @@ pub struct OctopusCredentials {
     pub software_house_uuid: String,
     pub user: String,
     pub password: SecretString,
-}
-
-/// Bounded retries with exponential back-off and full jitter, for 5xx answers and transport failures.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Sends per call, the first included.
-    pub attempts: u32,
-    pub base_delay: StdDuration,
-    pub max_delay: StdDuration,
-    /// How long one request may take before it counts as a timeout.
-    pub timeout: StdDuration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            attempts: 3,
-            base_delay: StdDuration::from_millis(250),
-            max_delay: StdDuration::from_secs(4),
-            timeout: StdDuration::from_secs(30),
-        }
-    }
-}
-
-impl RetryPolicy {
-    fn delay(&self, attempt: u32) -> StdDuration {
-        let ceiling = self.base_delay.saturating_mul(1 << attempt.min(16)).min(self.max_delay);
-        ceiling.mul_f64(fastrand::f64())
-    }
 }
 
 /// Dossier tokens live 10 minutes (reference/octopus-api.md §1); we stop using one a minute before.

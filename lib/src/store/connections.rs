@@ -52,6 +52,10 @@ pub struct ConnectionOptions {
     /// Create Focus companies for Octopus relations on import.
     #[serde(default)]
     pub import_companies: bool,
+    /// Octopus daily limits that differ from the documented ones, by budget name (such as `insertBuySellBooking`):
+    /// higher if Octopus granted more, lower to keep a reserve for work done by hand.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub octopus_daily_limits: BTreeMap<String, u32>,
 }
 
 /// A value together with the version it was read at; pass the version back to update it.

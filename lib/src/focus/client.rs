@@ -1,0 +1,247 @@
+//! The transport under every Focus action: `POST <api>/<resource>.<action>` with a JSON body, the bearer token from
+//! the [`TokenManager`], `X-Api-Version` pinned, paced under the rate limit, 429 waited out, 5xx and lost answers
+//! retried with back-off where resending is harmless.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use reqwest::StatusCode;
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::error::{ErrorBody, FocusError};
+use super::oauth::TokenManager;
+use super::rate_limit::{Pacer, RateLimitHeaders};
+use crate::clock::SharedClock;
+use crate::domain::ConnectionId;
+use crate::retry::RetryPolicy;
+use crate::store::Store;
+
+/// The API version we are written against (reference/focus-api.md §2.1): pinned so behaviour does not depend on
+/// when the OAuth client was registered.
+pub const API_VERSION: &str = "2023-09-26";
+/// How many 429s in a row one call waits out before giving up (transient).
+const MAX_THROTTLED: u32 = 5;
+
+/// Where Focus lives: the API (`https://api.focus.teamleader.eu`) and the OAuth host (`https://focus.teamleader.eu`).
+#[derive(Debug, Clone)]
+pub struct FocusEndpoints {
+    pub api: String,
+    pub oauth: String,
+}
+
+impl Default for FocusEndpoints {
+    fn default() -> Self {
+        Self {
+            api: "https://api.focus.teamleader.eu".into(),
+            oauth: "https://focus.teamleader.eu".into(),
+        }
+    }
+}
+
+/// A Focus client for one connection. Cheap to clone; clones share the token, the pacer and the HTTP pool.
+#[derive(Clone)]
+pub struct FocusClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    endpoints: FocusEndpoints,
+    tokens: TokenManager,
+    pacer: Pacer,
+    clock: SharedClock,
+    retry: RetryPolicy,
+}
+
+impl FocusClient {
+    /// `secret_id` names the connection's `focus-oauth` secret.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        endpoints: FocusEndpoints,
+        secrets: aws_sdk_secretsmanager::Client,
+        secret_id: impl Into<String>,
+        conn: ConnectionId,
+        store: Store,
+        clock: SharedClock,
+        retry: RetryPolicy,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(retry.timeout)
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        let token_url = format!("{}/oauth2/access_token", endpoints.oauth.trim_end_matches('/'));
+        let tokens = TokenManager::new(
+            http.clone(),
+            token_url,
+            secrets,
+            secret_id.into(),
+            store,
+            conn,
+            clock.clone(),
+        );
+        Self {
+            inner: Arc::new(Inner {
+                http,
+                endpoints,
+                tokens,
+                pacer: Pacer::new(clock.clone()),
+                clock,
+                retry,
+            }),
+        }
+    }
+
+    /// Exchanges the code of the OAuth callback and stores the pair in the secret.
+    pub async fn exchange_code(&self, code: &str, redirect_uri: &str) -> Result<(), FocusError> {
+        self.inner.tokens.exchange_code(code, redirect_uri).await
+    }
+
+    /// Sends `action` and reads the `data` of its answer (`None` for 204).
+    pub(super) async fn call<Req: Serialize + ?Sized, Resp: DeserializeOwned>(
+        &self,
+        action: &'static str,
+        body: &Req,
+    ) -> Result<Option<Resp>, FocusError> {
+        let body = serde_json::to_vec(body).map_err(|e| FocusError::UnexpectedResponse {
+            action,
+            details: format!("request not serialisable: {e}"),
+        })?;
+        let (status, answer) = self.send(action, &body).await?;
+        if status == StatusCode::NO_CONTENT || answer.is_empty() {
+            return Ok(None);
+        }
+        // Answers wrap their result in `data`; the introduction documents 201 bodies without it, so both are read.
+        match serde_json::from_slice::<Envelope<Resp>>(&answer) {
+            Ok(envelope) => Ok(Some(envelope.data)),
+            Err(wrapped) => {
+                serde_json::from_slice::<Resp>(&answer)
+                    .map(Some)
+                    .map_err(|_| FocusError::UnexpectedResponse {
+                        action,
+                        details: format!("unreadable answer: {wrapped}"),
+                    })
+            }
+        }
+    }
+
+    async fn send(&self, action: &'static str, body: &[u8]) -> Result<(StatusCode, Vec<u8>), FocusError> {
+        let inner = &self.inner;
+        let resendable = is_resendable(action);
+        let url = format!("{}/{action}", inner.endpoints.api.trim_end_matches('/'));
+        let mut attempt = 0;
+        let mut throttled = 0;
+        let mut reauthorised = false;
+        loop {
+            let token = inner.tokens.access_token().await?;
+            inner.pacer.acquire().await;
+            let sent = inner
+                .http
+                .post(&url)
+                .bearer_auth(token.expose_secret())
+                .header("X-Api-Version", API_VERSION)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(reqwest::header::ACCEPT, "application/json")
+                .body(body.to_vec())
+                .send()
+                .await;
+            let response = match sent {
+                Ok(r) => r,
+                Err(e) => {
+                    inner.pacer.answered(None).await;
+                    attempt += 1;
+                    if !resendable {
+                        return Err(FocusError::OutcomeUnknown { action });
+                    }
+                    if attempt >= inner.retry.attempts {
+                        return Err(FocusError::Unavailable {
+                            action,
+                            details: if e.is_timeout() {
+                                "timed out".into()
+                            } else {
+                                "connection lost".into()
+                            },
+                        });
+                    }
+                    tokio::time::sleep(inner.retry.delay(attempt)).await;
+                    continue;
+                }
+            };
+            let headers = RateLimitHeaders::from_headers(response.headers());
+            inner.pacer.answered(Some(headers)).await;
+            let status = response.status();
+            let answer = response.bytes().await.map(|b| b.to_vec());
+            let answer = match answer {
+                Ok(a) => a,
+                Err(_) if !resendable => return Err(FocusError::OutcomeUnknown { action }),
+                Err(_) => {
+                    attempt += 1;
+                    if attempt >= inner.retry.attempts {
+                        return Err(FocusError::Unavailable {
+                            action,
+                            details: "the answer was cut off".into(),
+                        });
+                    }
+                    continue;
+                }
+            };
+            match status.as_u16() {
+                200..=299 => return Ok((status, answer)),
+                429 => {
+                    throttled += 1;
+                    let until = headers
+                        .reset
+                        .filter(|r| *r > inner.clock.now())
+                        .unwrap_or_else(|| inner.clock.now() + Duration::seconds(60));
+                    if throttled > MAX_THROTTLED {
+                        return Err(FocusError::RateLimited { until });
+                    }
+                    // Nothing was done: waiting until the window moves and sending again is safe for any action.
+                    inner.pacer.exhausted_until(until).await;
+                }
+                401 if !reauthorised => {
+                    reauthorised = true;
+                    inner.tokens.rejected(&token).await;
+                }
+                401 => {
+                    return Err(FocusError::ReauthorizationRequired {
+                        details: format!("{action} answered 401 twice: {}", ErrorBody::titles(&answer)),
+                    });
+                }
+                404 => return Err(FocusError::NotFound { action }),
+                s @ 500..=599 => {
+                    attempt += 1;
+                    if !resendable {
+                        return Err(FocusError::OutcomeUnknown { action });
+                    }
+                    if attempt >= inner.retry.attempts {
+                        return Err(FocusError::Unavailable {
+                            action,
+                            details: format!("HTTP {s}"),
+                        });
+                    }
+                    tokio::time::sleep(inner.retry.delay(attempt)).await;
+                }
+                s => {
+                    return Err(FocusError::Rejected {
+                        action,
+                        status: s,
+                        titles: ErrorBody::titles(&answer),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Reads and idempotent writes may be sent again after a lost answer. Creating a company or registering a payment
+/// may not: Focus payments have no id, so a blind resend double-books (reference/focus-api.md §5.3).
+fn is_resendable(action: &str) -> bool {
+    !matches!(action, "invoices.registerPayment" | "companies.add")
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope<T> {
+    data: T,
+}
