@@ -135,3 +135,81 @@ impl OctopusWorld {
         self.clock.now()
     }
 }
+
+/// A simulated Focus, Secrets Manager and DynamoDB on moto, and a shared manual clock.
+pub struct FocusWorld {
+    pub aws: crate::LocalAws,
+    pub sim: crate::focus_sim::FocusSim,
+    pub clock: focus_octopus::clock::ManualClock,
+    pub conn: focus_octopus::domain::ConnectionId,
+    pub secret_id: String,
+}
+
+impl FocusWorld {
+    /// The connection is authorised: its secret holds a fresh pair issued by the simulator.
+    pub async fn start() -> Self {
+        let clock = focus_octopus::clock::ManualClock::at(test_start());
+        let sim = crate::focus_sim::FocusSim::start(std::sync::Arc::new(clock.clone())).await;
+        let aws = crate::LocalAws::start().await.expect("moto is running");
+        let conn = focus_octopus::domain::ConnectionId::new("bakkerij").expect("valid id");
+        let secret_id = format!("{}/{}/focus-oauth", aws.table_name, conn);
+        let (access, refresh) = sim.issue_token_pair();
+        let secret = focus_octopus::focus::FocusOAuthSecret {
+            client_id: crate::focus_sim::CLIENT_ID.into(),
+            client_secret: crate::focus_sim::CLIENT_SECRET.into(),
+            access_token: Some(access),
+            refresh_token: Some(refresh),
+            expires_at: Some(test_start() + chrono::Duration::seconds(crate::focus_sim::ACCESS_TOKEN_LIFETIME)),
+        };
+        aws.secrets
+            .create_secret()
+            .name(&secret_id)
+            .secret_string(serde_json::to_string(&secret).expect("serialisable"))
+            .send()
+            .await
+            .expect("moto creates the secret");
+        Self {
+            aws,
+            sim,
+            clock,
+            conn,
+            secret_id,
+        }
+    }
+
+    /// A cold client (nothing in memory).
+    pub fn client(&self) -> focus_octopus::focus::FocusClient {
+        focus_octopus::focus::FocusClient::new(
+            focus_octopus::focus::FocusEndpoints {
+                api: self.sim.url(),
+                oauth: self.sim.url(),
+            },
+            self.aws.secrets.clone(),
+            self.secret_id.clone(),
+            self.conn.clone(),
+            self.aws.store(),
+            std::sync::Arc::new(self.clock.clone()),
+            fast_retries(),
+        )
+    }
+
+    /// The secret as stored now.
+    pub async fn secret(&self) -> focus_octopus::focus::FocusOAuthSecret {
+        let out = self
+            .aws
+            .secrets
+            .get_secret_value()
+            .secret_id(&self.secret_id)
+            // moto's default is the version current before the last UpdateSecretVersionStage; AWS's is AWSCURRENT.
+            .version_stage("AWSCURRENT")
+            .send()
+            .await
+            .expect("the secret exists");
+        serde_json::from_str(out.secret_string().expect("text")).expect("our JSON")
+    }
+
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use focus_octopus::clock::Clock;
+        self.clock.now()
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod aws_local;
 pub mod fixtures;
+pub mod focus_sim;
 pub mod http_server;
 pub mod octopus_sim;
 pub mod template;

@@ -1,0 +1,570 @@
+//! A simulated Teamleader Focus, faithful to reference/focus-api.md and the blueprint, including the unpleasant
+//! parts: access tokens that expire after an hour of a controllable clock, **single-use refresh tokens** (a reused one
+//! answers 400 `invalid_grant`), 200 requests per sliding minute with 429 and `X-RateLimit-*` headers on every
+//! answer, pages without totals, the `status[]` filter rules, payments without ids, and webhooks that can be
+//! duplicated, held back, reordered or dropped. In-process for tests ([`FocusSim::start`]) and as the `focus-sim`
+//! binary for the demo.
+
+mod routes;
+mod state;
+pub mod totals;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use focus_octopus::clock::SharedClock;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+pub use routes::{ACCESS_TOKEN_LIFETIME, RATE_LIMIT, reset_header};
+pub use state::{DocKind, FocusReceived, FocusState, SimLine};
+use state::{SimDocument, SimTaxRate};
+
+use crate::http_server::{Served, serve};
+
+pub const CLIENT_ID: &str = "focus-octopus-test-client";
+pub const CLIENT_SECRET: &str = "client-secret-do-not-log";
+pub const DEPARTMENT: &str = "6a7c1f2e-0b3d-4c5e-8f9a-1b2c3d4e5f60";
+
+/// The tax rates of the standard seed, by id.
+pub mod rates {
+    pub const VAT_21: &str = "c93ddb52-0af8-47d9-8551-441435be66a7";
+    pub const VAT_12: &str = "0a1b2c3d-1111-4a5b-9c8d-000000000012";
+    pub const VAT_6: &str = "0a1b2c3d-1111-4a5b-9c8d-000000000006";
+    pub const VAT_0_EXEMPT: &str = "0a1b2c3d-1111-4a5b-9c8d-00000000000e";
+    pub const VAT_0_COCONTRACTOR: &str = "0a1b2c3d-1111-4a5b-9c8d-00000000000c";
+    pub const VAT_0_INTRA_EU: &str = "0a1b2c3d-1111-4a5b-9c8d-00000000000b";
+    pub const VAT_0_EXPORT: &str = "0a1b2c3d-1111-4a5b-9c8d-00000000000a";
+}
+
+/// Product categories of the standard seed.
+pub mod categories {
+    pub const BREAD: &str = "2aa4a6a9-9ce8-4851-a9b3-26aea2ea1401";
+    pub const CATERING: &str = "2aa4a6a9-9ce8-4851-a9b3-26aea2ea1402";
+}
+
+/// Every event type the portal documents that the simulator accepts in `webhooks.register` (the relevant subset
+/// plus a few others).
+pub const EVENT_TYPES: [&str; 14] = [
+    "invoice.booked",
+    "invoice.updated",
+    "invoice.deleted",
+    "invoice.drafted",
+    "invoice.paymentRegistered",
+    "invoice.paymentRemoved",
+    "invoice.sent",
+    "creditNote.booked",
+    "creditNote.updated",
+    "creditNote.deleted",
+    "creditNote.sent",
+    "company.added",
+    "company.updated",
+    "deal.won",
+];
+
+/// A webhook event as Focus delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub kind: String,
+    pub subject_type: String,
+    pub id: String,
+}
+
+impl Event {
+    pub fn new(kind: &str, subject_type: &str, id: &str) -> Self {
+        Self {
+            kind: kind.into(),
+            subject_type: subject_type.into(),
+            id: id.into(),
+        }
+    }
+
+    pub fn body(&self) -> Value {
+        json!({ "type": self.kind, "subject": { "type": self.subject_type, "id": self.id } })
+    }
+}
+
+type Hook = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+pub struct Shared {
+    pub state: Mutex<FocusState>,
+    token_hook: Mutex<Option<Hook>>,
+}
+
+/// How webhooks are delivered: extra copies, drops, holding back.
+#[derive(Debug)]
+pub struct WebhookPlan {
+    /// Each delivery is sent this many times.
+    pub copies: usize,
+    /// The next N deliveries are lost.
+    pub drop_next: usize,
+    /// A seeded share of deliveries is lost.
+    pub drop_ratio: f64,
+    rng: fastrand::Rng,
+    /// Hold deliveries back until [`FocusSim::release_held`].
+    pub hold: bool,
+}
+
+impl Default for WebhookPlan {
+    fn default() -> Self {
+        Self {
+            copies: 1,
+            drop_next: 0,
+            drop_ratio: 0.0,
+            rng: fastrand::Rng::with_seed(7),
+            hold: false,
+        }
+    }
+}
+
+/// What happened to webhook deliveries, for assertions.
+#[derive(Debug, Default, Clone)]
+pub struct Deliveries {
+    pub sent: Vec<(String, Value, u16)>,
+    pub dropped: Vec<Value>,
+}
+
+pub struct FocusSim {
+    shared: Arc<Shared>,
+    served: Served,
+    http: reqwest::Client,
+    plan: Mutex<WebhookPlan>,
+    held: Mutex<Vec<(String, Value)>>,
+    deliveries: Mutex<Deliveries>,
+}
+
+/// A line to book: quantity × unit price at a tax rate, optionally discounted and categorised.
+pub fn line(quantity: Decimal, unit_price: Decimal, tax_rate: &str) -> SimLine {
+    SimLine {
+        description: "Broodjes".into(),
+        quantity,
+        unit_price,
+        tax_rate: tax_rate.into(),
+        discount: None,
+        category: None,
+    }
+}
+
+impl FocusSim {
+    pub async fn start(clock: SharedClock) -> Self {
+        let sim = Self::start_empty(clock, 0).await;
+        sim.seed_standard();
+        sim
+    }
+
+    pub async fn start_empty(clock: SharedClock, port: u16) -> Self {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(FocusState::new(clock)),
+            token_hook: Mutex::new(None),
+        });
+        let router = Router::new().fallback(routes::handle).with_state(shared.clone());
+        let served = serve(router, port).await.expect("the simulator binds a loopback port");
+        Self {
+            shared,
+            served,
+            http: reqwest::Client::new(),
+            plan: Mutex::new(WebhookPlan::default()),
+            held: Mutex::new(Vec::new()),
+            deliveries: Mutex::new(Deliveries::default()),
+        }
+    }
+
+    /// Base URL of both the API and the OAuth host.
+    pub fn url(&self) -> String {
+        self.served.url()
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, FocusState> {
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One account and user; department "Bakkerij Peeters BV"; tax rates 21, 12, 6 and four 0 % variants that differ
+    /// only by id and description; two product categories with ledgers; payment methods; one custom field.
+    pub fn seed_standard(&self) {
+        let mut s = self.state();
+        s.client_id = CLIENT_ID.into();
+        s.client_secret = CLIENT_SECRET.into();
+        s.account_id = "0fc55513-7f68-4865-aba0-de5da9e4e43d".into();
+        s.user_id = "cb8da52a-ce89-4bf6-8f7e-8ee6cb85e3b5".into();
+        s.departments.push(json!({
+            "id": DEPARTMENT, "name": "Bakkerij Peeters BV", "vat_number": "BE0412345678",
+            "currency": "EUR", "emails": [], "status": "active",
+        }));
+        for (id, description, rate) in [
+            (rates::VAT_21, "21%", Decimal::new(21, 2)),
+            (rates::VAT_12, "12%", Decimal::new(12, 2)),
+            (rates::VAT_6, "6%", Decimal::new(6, 2)),
+            (rates::VAT_0_EXEMPT, "0% vrijgesteld", Decimal::ZERO),
+            (rates::VAT_0_COCONTRACTOR, "0% medecontractant", Decimal::ZERO),
+            (rates::VAT_0_INTRA_EU, "0% intracommunautair", Decimal::ZERO),
+            (rates::VAT_0_EXPORT, "0% export", Decimal::ZERO),
+        ] {
+            s.tax_rates.push(SimTaxRate {
+                id: id.into(),
+                description: description.into(),
+                rate,
+                department: DEPARTMENT.into(),
+            });
+        }
+        s.categories = vec![
+            json!({ "id": categories::BREAD, "name": "Brood",
+                    "ledgers": [{ "department": { "type": "department", "id": DEPARTMENT }, "ledger_account_number": "700000" }] }),
+            json!({ "id": categories::CATERING, "name": "Catering",
+                    "ledgers": [{ "department": { "type": "department", "id": DEPARTMENT }, "ledger_account_number": "700100" }] }),
+        ];
+        s.payment_methods = vec![
+            json!({ "id": "f0a1b2c3-0000-4000-8000-000000000001", "name": "Overschrijving", "status": "active" }),
+            json!({ "id": "f0a1b2c3-0000-4000-8000-000000000002", "name": "Cash", "status": "archived" }),
+        ];
+        s.custom_fields = vec![json!({
+            "id": "bf6765de-56eb-40ec-ad14-9096c5dc5fe1", "context": "company", "type": "single_line",
+            "label": "Octopus relatie", "group": "Boekhouding", "required": false,
+        })];
+    }
+
+    /// Adds a company; returns its id.
+    pub fn add_company(&self, name: &str, vat_number: Option<&str>, country: &str) -> String {
+        let mut s = self.state();
+        let id = s.new_id();
+        let now = s.now().to_rfc3339();
+        s.companies.push(json!({
+            "id": id, "name": name, "status": "active", "vat_number": vat_number,
+            "emails": [{ "type": "primary", "email": format!("info@{}.example", name.to_lowercase().replace(' ', "-")) }],
+            "telephones": [], "website": null,
+            "addresses": [{ "type": "primary", "address": {
+                "line_1": "Kerkstraat 1", "postal_code": "9000", "city": "Gent", "country": country } }],
+            "iban": null, "bic": null, "language": "nl", "preferred_currency": "EUR", "tags": [],
+            "custom_fields": [], "added_at": now, "updated_at": now,
+        }));
+        id
+    }
+
+    /// Adds a contact (a private person); returns its id.
+    pub fn add_contact(&self, first_name: &str, last_name: &str, country: &str) -> String {
+        let mut s = self.state();
+        let id = s.new_id();
+        let now = s.now().to_rfc3339();
+        s.contacts.push(json!({
+            "id": id, "first_name": first_name, "last_name": last_name, "vat_number": null,
+            "emails": [], "addresses": [{ "type": "primary", "address": {
+                "line_1": "Dorpsstraat 5", "postal_code": "1000", "city": "Brussel", "country": country } }],
+            "language": "nl", "tags": [], "added_at": now, "updated_at": now,
+        }));
+        id
+    }
+
+    /// A draft invoice (no number) for a customer (`("company"|"contact", id)`).
+    pub fn draft_invoice(&self, customer: (&str, &str), lines: Vec<SimLine>, discount: Option<Decimal>) -> String {
+        let mut s = self.state();
+        let id = s.new_id();
+        let now = s.now();
+        s.documents.push(SimDocument {
+            id: id.clone(),
+            kind: DocKind::Invoice,
+            department: DEPARTMENT.into(),
+            number: None,
+            date: None,
+            due_on: None,
+            status: "draft".into(),
+            customer: (customer.0.into(), customer.1.into()),
+            lines,
+            discount,
+            payments: Vec::new(),
+            invoice: None,
+            created_at: now,
+            updated_at: now,
+            deleted: false,
+        });
+        id
+    }
+
+    fn next_number(s: &FocusState, kind: DocKind, year: i32) -> String {
+        let n = s
+            .documents
+            .iter()
+            .filter(|d| {
+                d.kind == kind && d.number.is_some() && d.date.is_some_and(|x| chrono::Datelike::year(&x) == year)
+            })
+            .count()
+            + 1;
+        match kind {
+            DocKind::Invoice => format!("{year} / {n}"),
+            DocKind::CreditNote => format!("{year}/{n}"),
+        }
+    }
+
+    /// Books a draft on `date`: it gets the next number, is due 30 days later, and `invoice.booked` is delivered.
+    pub async fn book_invoice(&self, id: &str, date: NaiveDate) -> String {
+        let number = {
+            let mut s = self.state();
+            let number = Self::next_number(&s, DocKind::Invoice, chrono::Datelike::year(&date));
+            let now = s.now();
+            let d = s.document_mut(id).expect("a drafted invoice");
+            assert_eq!(d.status, "draft", "only drafts can be booked");
+            d.number = Some(number.clone());
+            d.date = Some(date);
+            d.due_on = date.checked_add_days(Days::new(30));
+            d.status = "outstanding".into();
+            d.updated_at = now;
+            number
+        };
+        self.fire(Event::new("invoice.booked", "invoice", id)).await;
+        number
+    }
+
+    /// Drafts and books an invoice in one go; returns (id, number).
+    pub async fn invoice(&self, customer: (&str, &str), lines: Vec<SimLine>, date: NaiveDate) -> (String, String) {
+        let id = self.draft_invoice(customer, lines, None);
+        let number = self.book_invoice(&id, date).await;
+        (id, number)
+    }
+
+    /// Books a credit note (credit notes exist in the API only once booked); `creditNote.booked` is delivered.
+    pub async fn credit_note(
+        &self,
+        customer: (&str, &str),
+        lines: Vec<SimLine>,
+        date: NaiveDate,
+        invoice: Option<&str>,
+    ) -> (String, String) {
+        let (id, number) = {
+            let mut s = self.state();
+            let id = s.new_id();
+            let now = s.now();
+            let number = Self::next_number(&s, DocKind::CreditNote, chrono::Datelike::year(&date));
+            s.documents.push(SimDocument {
+                id: id.clone(),
+                kind: DocKind::CreditNote,
+                department: DEPARTMENT.into(),
+                number: Some(number.clone()),
+                date: Some(date),
+                due_on: None,
+                status: "booked".into(),
+                customer: (customer.0.into(), customer.1.into()),
+                lines,
+                discount: None,
+                payments: Vec::new(),
+                invoice: invoice.map(str::to_owned),
+                created_at: now,
+                updated_at: now,
+                deleted: false,
+            });
+            (id, number)
+        };
+        self.fire(Event::new("creditNote.booked", "creditNote", &id)).await;
+        (id, number)
+    }
+
+    /// Edits a booked document (the account allows editing booked invoices): `*.updated` is delivered.
+    pub async fn update_document(&self, id: &str, change: impl FnOnce(&mut SimDocument)) {
+        let kind = {
+            let mut s = self.state();
+            let now = s.now();
+            let d = s.document_mut(id).expect("a document");
+            change(d);
+            d.updated_at = now;
+            d.kind
+        };
+        let (event, subject) = match kind {
+            DocKind::Invoice => ("invoice.updated", "invoice"),
+            DocKind::CreditNote => ("creditNote.updated", "creditNote"),
+        };
+        self.fire(Event::new(event, subject, id)).await;
+    }
+
+    /// Deletes a document (Focus allows it for the last booked invoice): it disappears from lists and `.info`
+    /// answers 404; `*.deleted` is delivered.
+    pub async fn delete_document(&self, id: &str) {
+        let kind = {
+            let mut s = self.state();
+            let d = s.document_mut(id).expect("a document");
+            d.deleted = true;
+            d.kind
+        };
+        let (event, subject) = match kind {
+            DocKind::Invoice => ("invoice.deleted", "invoice"),
+            DocKind::CreditNote => ("creditNote.deleted", "creditNote"),
+        };
+        self.fire(Event::new(event, subject, id)).await;
+    }
+
+    /// A user registers a payment in the Focus UI: `invoice.paymentRegistered` is delivered.
+    pub async fn pay_in_focus(&self, id: &str, amount: Decimal, at: DateTime<Utc>) {
+        {
+            let mut s = self.state();
+            let rates: std::collections::HashMap<String, Decimal> =
+                s.tax_rates.iter().map(|t| (t.id.clone(), t.rate)).collect();
+            let now = s.now();
+            let d = s.document_mut(id).expect("an invoice");
+            d.payments.push((at, amount));
+            let (_, payable) = totals::document_totals(d, |r| rates.get(r).copied().unwrap_or_default());
+            if d.payments.iter().map(|p| p.1).sum::<Decimal>() >= payable {
+                d.status = "matched".into();
+            }
+            d.updated_at = now;
+        }
+        self.fire(Event::new("invoice.paymentRegistered", "invoice", id)).await;
+    }
+
+    /// The document's payable total as Focus computes it.
+    pub fn payable(&self, id: &str) -> Decimal {
+        let s = self.state();
+        let d = s.document(id).expect("a document");
+        totals::document_totals(d, |r| s.tax_rate(r).map_or(Decimal::ZERO, |t| t.rate)).1
+    }
+
+    /// Payments registered on an invoice: (paid at, amount).
+    pub fn payments(&self, id: &str) -> Vec<(DateTime<Utc>, Decimal)> {
+        self.state()
+            .document(id)
+            .map(|d| d.payments.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn plan(&self) -> MutexGuard<'_, WebhookPlan> {
+        self.plan.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Delivers `event` to every URL registered for its type, following the plan.
+    pub async fn fire(&self, event: Event) {
+        let mut events = std::mem::take(&mut self.state().outbox);
+        events.push(event);
+        for event in events {
+            self.deliver(event).await;
+        }
+    }
+
+    /// Delivers events caused through the API (such as `invoice.paymentRegistered` after `registerPayment`).
+    pub async fn flush_webhooks(&self) {
+        let events = std::mem::take(&mut self.state().outbox);
+        for event in events {
+            self.deliver(event).await;
+        }
+    }
+
+    async fn deliver(&self, event: Event) {
+        let urls: Vec<String> = self
+            .state()
+            .webhooks
+            .iter()
+            .filter(|(_, types)| types.contains(&event.kind))
+            .map(|(url, _)| url.clone())
+            .collect();
+        for url in urls {
+            let body = event.body();
+            let (copies, dropped, hold) = {
+                let mut plan = self.plan();
+                let dropped = if plan.drop_next > 0 {
+                    plan.drop_next -= 1;
+                    true
+                } else {
+                    plan.drop_ratio > 0.0 && plan.rng.f64() < plan.drop_ratio
+                };
+                (plan.copies, dropped, plan.hold)
+            };
+            if dropped {
+                self.deliveries.lock().unwrap().dropped.push(body);
+                continue;
+            }
+            for _ in 0..copies {
+                if hold {
+                    self.held.lock().unwrap().push((url.clone(), body.clone()));
+                } else {
+                    self.post(&url, &body).await;
+                }
+            }
+        }
+    }
+
+    async fn post(&self, url: &str, body: &Value) {
+        // Focus's retry policy is undocumented: the simulator does not retry.
+        let status = match self.http.post(url).json(body).send().await {
+            Ok(r) => r.status().as_u16(),
+            Err(_) => 0,
+        };
+        self.deliveries
+            .lock()
+            .unwrap()
+            .sent
+            .push((url.to_owned(), body.clone(), status));
+    }
+
+    /// Delivers every held webhook, in reverse order if `reorder`.
+    pub async fn release_held(&self, reorder: bool) {
+        let mut held = std::mem::take(&mut *self.held.lock().unwrap());
+        if reorder {
+            held.reverse();
+        }
+        for (url, body) in held {
+            self.post(&url, &body).await;
+        }
+    }
+
+    pub fn deliveries(&self) -> Deliveries {
+        self.deliveries.lock().unwrap().clone()
+    }
+
+    /// A user authorises the integration: returns the code the redirect would carry.
+    pub fn authorization_code(&self, redirect_uri: &str) -> String {
+        let mut s = self.state();
+        let code = format!("code-{}", s.new_id());
+        let now = s.now();
+        s.codes.insert(code.clone(), (now, redirect_uri.into()));
+        code
+    }
+
+    /// A valid (access, refresh) pair, as if an authorisation had just been exchanged.
+    pub fn issue_token_pair(&self) -> (String, String) {
+        routes::issue_pair(&mut self.state())
+    }
+
+    /// The user removes the integration: no refresh token works any more.
+    pub fn revoke_refresh_tokens(&self) {
+        self.state().refresh_tokens.clear();
+    }
+
+    /// Runs `hook` when the next token request arrives, before it is processed (to stage a race).
+    pub fn before_next_token_request<F, Fut>(&self, hook: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        *self.shared.token_hook.lock().unwrap() = Some(Box::new(move || Box::pin(hook())));
+    }
+
+    /// The next `times` calls of `action` answer `status`.
+    pub fn fail_next(&self, action: &str, times: usize, status: u16) {
+        self.state()
+            .faults
+            .entry(action.into())
+            .or_default()
+            .extend(std::iter::repeat_n(status, times));
+    }
+
+    pub fn add_latency(&self, action: &str, latency: std::time::Duration) {
+        self.state().latency.insert(action.into(), latency);
+    }
+
+    pub fn received(&self) -> Vec<FocusReceived> {
+        self.state().received.clone()
+    }
+
+    pub fn count(&self, action: &str) -> usize {
+        self.state().received.iter().filter(|r| r.action == action).count()
+    }
+
+    /// Upstream refreshes that succeeded, and refresh or code exchanges refused with `invalid_grant`.
+    pub fn refreshes(&self) -> (u32, u32) {
+        let s = self.state();
+        (s.refreshes, s.invalid_grants)
+    }
+
+    /// The most API requests counted in any sliding minute so far, and how many were refused with 429.
+    pub fn rate_limit_record(&self) -> (usize, u32) {
+        let s = self.state();
+        (s.max_in_window, s.throttled)
+    }
+}

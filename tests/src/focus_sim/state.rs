@@ -1,0 +1,162 @@
+//! What the simulated Focus account holds. Plain data; the rules live in `routes.rs`, the arithmetic in
+//! `totals.rs`.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use focus_octopus::clock::SharedClock;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+pub struct FocusState {
+    pub clock: SharedClock,
+    pub client_id: String,
+    pub client_secret: String,
+    pub account_id: String,
+    pub user_id: String,
+    /// authorisation code → (issued at, redirect URI)
+    pub codes: HashMap<String, (DateTime<Utc>, String)>,
+    /// access token → expires at
+    pub access_tokens: HashMap<String, DateTime<Utc>>,
+    /// refresh tokens that may still be used (each once)
+    pub refresh_tokens: std::collections::HashSet<String>,
+    pub refreshes: u32,
+    pub invalid_grants: u32,
+    /// Times of the API requests counted in the sliding minute.
+    pub window: VecDeque<DateTime<Utc>>,
+    pub max_in_window: usize,
+    pub throttled: u32,
+    pub next_id: u64,
+    pub departments: Vec<Value>,
+    pub tax_rates: Vec<SimTaxRate>,
+    pub categories: Vec<Value>,
+    pub payment_methods: Vec<Value>,
+    pub custom_fields: Vec<Value>,
+    pub companies: Vec<Value>,
+    pub contacts: Vec<Value>,
+    pub documents: Vec<SimDocument>,
+    /// (url, types)
+    pub webhooks: Vec<(String, Vec<String>)>,
+    pub faults: HashMap<String, VecDeque<u16>>,
+    pub latency: HashMap<String, std::time::Duration>,
+    pub received: Vec<FocusReceived>,
+    /// Documented as an array; some clients see an object.
+    pub credit_note_info_as_array: bool,
+    /// Webhook events caused through the API, delivered on the next flush.
+    pub outbox: Vec<super::Event>,
+    /// Answer 201 with a bare `{type, id}` (the introduction's shape) instead of `{data: {type, id}}`.
+    pub created_bare: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct FocusReceived {
+    pub action: String,
+    pub body: Value,
+    pub status: u16,
+    pub at: DateTime<Utc>,
+}
+
+pub struct SimTaxRate {
+    pub id: String,
+    pub description: String,
+    pub rate: Decimal,
+    pub department: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    Invoice,
+    CreditNote,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimLine {
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub tax_rate: String,
+    /// Line discount in percent (0–100).
+    pub discount: Option<Decimal>,
+    pub category: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimDocument {
+    pub id: String,
+    pub kind: DocKind,
+    pub department: String,
+    pub number: Option<String>,
+    pub date: Option<NaiveDate>,
+    pub due_on: Option<NaiveDate>,
+    /// draft / outstanding / matched (invoices); booked (credit notes)
+    pub status: String,
+    /// (type, id)
+    pub customer: (String, String),
+    pub lines: Vec<SimLine>,
+    /// Document discount in percent.
+    pub discount: Option<Decimal>,
+    /// (paid at, amount)
+    pub payments: Vec<(DateTime<Utc>, Decimal)>,
+    pub invoice: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted: bool,
+}
+
+impl FocusState {
+    pub fn new(clock: SharedClock) -> Self {
+        Self {
+            clock,
+            client_id: String::new(),
+            client_secret: String::new(),
+            account_id: String::new(),
+            user_id: String::new(),
+            codes: HashMap::new(),
+            access_tokens: HashMap::new(),
+            refresh_tokens: Default::default(),
+            refreshes: 0,
+            invalid_grants: 0,
+            window: VecDeque::new(),
+            max_in_window: 0,
+            throttled: 0,
+            next_id: 0,
+            departments: Vec::new(),
+            tax_rates: Vec::new(),
+            categories: Vec::new(),
+            payment_methods: Vec::new(),
+            custom_fields: Vec::new(),
+            companies: Vec::new(),
+            contacts: Vec::new(),
+            documents: Vec::new(),
+            webhooks: Vec::new(),
+            faults: HashMap::new(),
+            latency: HashMap::new(),
+            received: Vec::new(),
+            credit_note_info_as_array: true,
+            outbox: Vec::new(),
+            created_bare: false,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// A fresh UUID-shaped id.
+    pub fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    pub fn tax_rate(&self, id: &str) -> Option<&SimTaxRate> {
+        self.tax_rates.iter().find(|t| t.id == id)
+    }
+
+    pub fn document(&self, id: &str) -> Option<&SimDocument> {
+        self.documents.iter().find(|d| d.id == id && !d.deleted)
+    }
+
+    pub fn document_mut(&mut self, id: &str) -> Option<&mut SimDocument> {
+        self.documents.iter_mut().find(|d| d.id == id && !d.deleted)
+    }
+}
