@@ -6,6 +6,7 @@ pub mod fixtures;
 pub mod focus_sim;
 pub mod http_server;
 pub mod octopus_sim;
+pub mod push_world;
 pub mod template;
 
 pub use aws_local::LocalAws;

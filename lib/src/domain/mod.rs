@@ -1,5 +1,7 @@
 //! Pure domain types and rules: no I/O here, everything is tested with plain values.
 
+pub mod booking;
+pub mod customer;
 pub mod document;
 pub mod failure;
 pub mod ids;

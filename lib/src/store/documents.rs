@@ -60,6 +60,15 @@ pub struct DocumentRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What [`Documents::begin_posting`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begun {
+    /// The document is now `posting` (this record is after the write).
+    Started(DocumentRecord),
+    /// The document is in a state posting cannot start from (`posted`, `skipped`, `needs_review`).
+    Current(DocumentRecord),
+}
+
 /// A change of state other than `posted` (which only [`super::Journals::complete`] makes, together with the
 /// journal counter).
 #[derive(Debug, Clone)]
@@ -145,6 +154,55 @@ impl Documents<'_> {
                 }
             }
             Err(e) => Err(StoreError::aws("PutItem", e)),
+        }
+    }
+
+    /// Starts (or restarts) posting `doc` in one write: a new record is created `posting`, one that is `pending`,
+    /// `posting` or `failed` becomes `posting` and counts an attempt. Any other state is returned untouched as
+    /// [`Begun::Current`], so the caller sees `posted`, `skipped` or `needs_review` without a second read.
+    pub async fn begin_posting(
+        &self,
+        conn: &ConnectionId,
+        doc: &DocumentRef,
+        now: DateTime<Utc>,
+    ) -> Result<Begun, StoreError> {
+        let from = DocumentState::Posting.allowed_predecessors();
+        let mut request = self
+            .store
+            .client
+            .update_item()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::document(doc)))
+            .update_expression("SET #doc = if_not_exists(#doc, :doc), #state = :posting, #at = :at ADD #attempts :one")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#doc", "document")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#at", "updated_at")
+            .expression_attribute_names("#attempts", "attempts")
+            .expression_attribute_values(":doc", value(doc)?)
+            .expression_attribute_values(":posting", s(DocumentState::Posting.as_str()))
+            .expression_attribute_values(":at", s(timestamp(now)))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let placeholders: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
+        for (placeholder, state) in placeholders.iter().zip(from) {
+            request = request.expression_attribute_values(placeholder, s(state.as_str()));
+        }
+        request = request.condition_expression(format!(
+            "attribute_not_exists(#pk) OR #state IN ({})",
+            placeholders.join(", ")
+        ));
+        match request.send().await {
+            Ok(out) => Ok(Begun::Started(from_item(out.attributes.unwrap_or_default())?)),
+            Err(e) if is_condition_failure(&e) => match refused_item(e) {
+                Some(item) => Ok(Begun::Current(from_item(item)?)),
+                None => Err(StoreError::Contended {
+                    what: format!("the record of {doc}"),
+                }),
+            },
+            Err(e) => Err(StoreError::aws("UpdateItem", e)),
         }
     }
 

@@ -156,6 +156,46 @@ impl Journals<'_> {
         }
     }
 
+    /// [`Journals::reserve`] in one write when the caller knows the counter (its last `complete`): refused by the
+    /// condition if the counter moved or an intent is there, and then done the long way.
+    pub async fn reserve_after(
+        &self,
+        conn: &ConnectionId,
+        bookyear: BookyearId,
+        journal: &JournalKey,
+        doc: &DocumentRef,
+        expected_last: u32,
+        now: DateTime<Utc>,
+    ) -> Result<JournalIntent, StoreError> {
+        let intent = JournalIntent {
+            document_nr: expected_last + 1,
+            document: doc.clone(),
+            started_at: now,
+        };
+        let result = self
+            .store
+            .client
+            .update_item()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::journal(bookyear, journal)))
+            .update_expression("SET #intent = :intent, #at = :at")
+            .condition_expression("#last = :last AND attribute_not_exists(#intent)")
+            .expression_attribute_names("#intent", "intent")
+            .expression_attribute_names("#last", "last_booked")
+            .expression_attribute_names("#at", "updated_at")
+            .expression_attribute_values(":intent", value(&intent)?)
+            .expression_attribute_values(":last", n(expected_last))
+            .expression_attribute_values(":at", s(timestamp(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(intent),
+            Err(e) if is_condition_failure(&e) => self.reserve(conn, bookyear, journal, doc, now).await,
+            Err(e) => Err(StoreError::aws("UpdateItem", e)),
+        }
+    }
+
     /// Octopus accepted (or, after a -13, confirmed) the booking of the intent: in one transaction the document
     /// becomes `posted` with its booking key and the counter advances to the booked number. Refused, with nothing
     /// changed, unless the journal holds exactly this intent and the document is `posting`.

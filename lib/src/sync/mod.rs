@@ -2,3 +2,9 @@
 //! admin command dispatcher. Each is called by one thin Lambda function and tested here without Lambda.
 
 pub mod admin;
+pub mod error;
+pub mod messages;
+pub mod poster;
+pub mod push_document;
+pub mod receiver;
+pub mod services;

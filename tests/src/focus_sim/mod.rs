@@ -568,3 +568,35 @@ impl FocusSim {
         (s.max_in_window, s.throttled)
     }
 }
+
+/// Building blocks for tests that compute documents the way the simulator does, without running it.
+pub mod state_for_tests {
+    pub use super::state::SimDocument;
+    use super::state::{DocKind, SimLine};
+    use rust_decimal::Decimal;
+
+    pub fn doc_for_tests(lines: Vec<SimLine>, discount: Option<Decimal>, credit_note: bool) -> SimDocument {
+        let now = chrono::DateTime::<chrono::Utc>::MIN_UTC;
+        SimDocument {
+            id: "doc".into(),
+            kind: if credit_note {
+                DocKind::CreditNote
+            } else {
+                DocKind::Invoice
+            },
+            department: super::DEPARTMENT.into(),
+            number: None,
+            date: None,
+            due_on: None,
+            status: "outstanding".into(),
+            customer: ("company".into(), "c".into()),
+            lines,
+            discount,
+            payments: Vec::new(),
+            invoice: None,
+            created_at: now,
+            updated_at: now,
+            deleted: false,
+        }
+    }
+}

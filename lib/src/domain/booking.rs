@@ -1,0 +1,516 @@
+//! The rule that turns a Focus document into an Octopus sales booking (DESIGN.md §5). Pure: tested with plain
+//! values and properties.
+//!
+//! - Lines are grouped by (ledger account, VAT code). Ledger = the line's product-category ledger for the
+//!   department → the connection's ledger for the tax rate → the default. VAT code = the connection's map keyed by
+//!   the Focus tax-rate **id** (the 0 % variants share a rate and differ only by id).
+//! - **Totals are Focus's**: per rate, the groups' bases add up to Focus's `taxable` and their VAT to Focus's `tax`
+//!   (split in proportion to the lines, each remainder cent on the largest group of that rate, ties by ledger and
+//!   code); the booking amount is Focus's payable total. A difference left between the two (Focus's own rounding of
+//!   the payable) goes onto the largest group's base.
+//! - Credit notes: positive lines, negative amount.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::{DocumentKind, ErrorClass, Failure};
+
+/// A Focus document as the rule needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceDocument {
+    pub kind: DocumentKind,
+    /// Focus document number, such as "2026 / 17": the booking's reference.
+    pub number: String,
+    pub date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub lines: Vec<SourceLine>,
+    /// Focus's `total.taxes`: (rate as a fraction, taxable, tax).
+    pub taxes: Vec<(Decimal, Decimal, Decimal)>,
+    pub payable: Decimal,
+    pub currency: String,
+    pub exchange_rate: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceLine {
+    pub tax_rate_id: String,
+    pub category_id: Option<String>,
+    /// The line's `total.tax_exclusive` (after its own discount).
+    pub amount: Decimal,
+}
+
+/// A Focus tax rate: its fraction and description (for messages).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaxRateInfo {
+    pub rate: Decimal,
+    pub description: String,
+}
+
+/// What the connection and both partners say about mapping.
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    /// Focus tax-rate id → Octopus VAT code.
+    pub vat_codes: BTreeMap<String, String>,
+    /// Focus tax-rate id → ledger account.
+    pub ledger_by_tax_rate: BTreeMap<String, String>,
+    pub default_ledger: Option<String>,
+    /// Focus product-category id → ledger account of the document's department.
+    pub category_ledgers: HashMap<String, String>,
+    /// Focus tax-rate id → rate.
+    pub tax_rates: HashMap<String, TaxRateInfo>,
+    /// Octopus accounts of the bookyear, when known: a ledger outside it is refused before posting.
+    pub accounts: Option<HashSet<i32>>,
+    /// Octopus sales VAT codes, when known.
+    pub sales_vat_codes: Option<HashSet<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftLine {
+    pub ledger: i32,
+    pub vat_code: String,
+    pub base: Decimal,
+    pub vat: Decimal,
+}
+
+/// The booking to post, without its Octopus keys (bookyear, period, journal, number, relation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingDraft {
+    /// Negative for a credit note.
+    pub amount: Decimal,
+    pub lines: Vec<DraftLine>,
+    pub reference: String,
+    pub document_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    pub exchange_rate: Decimal,
+}
+
+impl BookingDraft {
+    pub fn vat_total(&self) -> Decimal {
+        self.lines.iter().map(|l| l.vat).sum()
+    }
+
+    /// The lines in a stable text form, to see later whether Focus changed the document.
+    pub fn fingerprint(&self) -> String {
+        let mut lines: Vec<String> = self
+            .lines
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}|{}|{}|{}",
+                    l.ledger,
+                    l.vat_code,
+                    l.base.normalize(),
+                    l.vat.normalize()
+                )
+            })
+            .collect();
+        lines.sort();
+        lines.join(";")
+    }
+}
+
+/// Why a document cannot be booked as it is. All permanent: a person fixes the mapping or the data, then resyncs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingError {
+    #[error(
+        "Tax rate '{description}' (Focus id {tax_rate_id}) has no Octopus VAT code. Map it with `focus-octopus map`, \
+         then resync the document."
+    )]
+    VatRateUnmapped { tax_rate_id: String, description: String },
+
+    #[error(
+        "No ledger account for the lines at tax rate '{description}' (Focus id {tax_rate_id}): their product \
+         category has no ledger, no account is mapped for the rate and no default is set. Set one with \
+         `focus-octopus map`, then resync."
+    )]
+    LedgerUnmapped { tax_rate_id: String, description: String },
+
+    #[error("'{value}' is not an Octopus ledger account number (six digits, such as 700000). Correct the mapping.")]
+    LedgerInvalid { value: String },
+
+    #[error(
+        "Ledger account {account} does not exist in the Octopus bookyear. Create it in Octopus or map another \
+         account, then resync."
+    )]
+    AccountMissing { account: i32 },
+
+    #[error("VAT code '{code}' is not a sales VAT code of the Octopus dossier. Correct the mapping, then resync.")]
+    VatCodeMissing { code: String },
+
+    #[error("The document uses tax rate {tax_rate_id}, which Focus does not list for the department.")]
+    TaxRateUnknown { tax_rate_id: String },
+
+    #[error(
+        "The document's totals in Focus do not add up (lines and taxes give {computed}, payable is {payable}); \
+         correct it in Focus."
+    )]
+    TotalsInconsistent { computed: Decimal, payable: Decimal },
+
+    #[error("The document has no lines to book.")]
+    NoLines,
+}
+
+impl Failure for MappingError {
+    fn code(&self) -> &'static str {
+        match self {
+            MappingError::VatRateUnmapped { .. } => "VAT_RATE_UNMAPPED",
+            MappingError::LedgerUnmapped { .. } => "LEDGER_UNMAPPED",
+            MappingError::LedgerInvalid { .. } => "LEDGER_INVALID",
+            MappingError::AccountMissing { .. } => "OCTOPUS_ACCOUNT_MISSING",
+            MappingError::VatCodeMissing { .. } => "OCTOPUS_VAT_CODE_MISSING",
+            MappingError::TaxRateUnknown { .. } => "FOCUS_TAX_RATE_UNKNOWN",
+            MappingError::TotalsInconsistent { .. } => "FOCUS_TOTALS_INCONSISTENT",
+            MappingError::NoLines => "DOCUMENT_WITHOUT_LINES",
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Permanent
+    }
+}
+
+fn round2(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Splits `total` over `weights` in proportion, to the cent, the remainder on the largest weight (first on ties).
+fn split(total: Decimal, weights: &[Decimal]) -> Vec<Decimal> {
+    let sum: Decimal = weights.iter().sum();
+    let mut parts: Vec<Decimal> = if sum.is_zero() {
+        let mut parts = vec![Decimal::ZERO; weights.len()];
+        if let Some(first) = parts.first_mut() {
+            *first = total;
+        }
+        return parts;
+    } else {
+        weights.iter().map(|w| round2(total * w / sum)).collect()
+    };
+    let remainder = total - parts.iter().sum::<Decimal>();
+    if let Some(largest) = largest(weights) {
+        parts[largest] += remainder;
+    }
+    parts
+}
+
+fn largest(weights: &[Decimal]) -> Option<usize> {
+    (0..weights.len()).reduce(|best, i| {
+        if weights[i].abs() > weights[best].abs() {
+            i
+        } else {
+            best
+        }
+    })
+}
+
+fn ledger_number(value: &str) -> Result<i32, MappingError> {
+    let trimmed = value.trim();
+    // Focus ledgers may be written shorter ("70100"); Octopus numbers have six digits.
+    let padded = format!("{trimmed:0<6}");
+    match padded.parse::<i32>() {
+        Ok(n) if trimmed.chars().all(|c| c.is_ascii_digit()) && padded.len() == 6 => Ok(n),
+        _ => Err(MappingError::LedgerInvalid {
+            value: value.to_owned(),
+        }),
+    }
+}
+
+/// Builds the booking of `doc` under `mapping`.
+pub fn build_booking(doc: &SourceDocument, mapping: &Mapping) -> Result<BookingDraft, MappingError> {
+    if doc.lines.is_empty() {
+        return Err(MappingError::NoLines);
+    }
+    // Group the lines: (rate) → (ledger, code) → Σ amount.
+    let mut by_rate: BTreeMap<Decimal, BTreeMap<(i32, String), Decimal>> = BTreeMap::new();
+    for line in &doc.lines {
+        let info = mapping
+            .tax_rates
+            .get(&line.tax_rate_id)
+            .ok_or_else(|| MappingError::TaxRateUnknown {
+                tax_rate_id: line.tax_rate_id.clone(),
+            })?;
+        let code = mapping
+            .vat_codes
+            .get(&line.tax_rate_id)
+            .ok_or_else(|| MappingError::VatRateUnmapped {
+                tax_rate_id: line.tax_rate_id.clone(),
+                description: info.description.clone(),
+            })?;
+        if let Some(known) = &mapping.sales_vat_codes
+            && !known.contains(code)
+        {
+            return Err(MappingError::VatCodeMissing { code: code.clone() });
+        }
+        let ledger = line
+            .category_id
+            .as_ref()
+            .and_then(|c| mapping.category_ledgers.get(c))
+            .or_else(|| mapping.ledger_by_tax_rate.get(&line.tax_rate_id))
+            .or(mapping.default_ledger.as_ref())
+            .ok_or_else(|| MappingError::LedgerUnmapped {
+                tax_rate_id: line.tax_rate_id.clone(),
+                description: info.description.clone(),
+            })?;
+        let ledger = ledger_number(ledger)?;
+        if let Some(accounts) = &mapping.accounts
+            && !accounts.contains(&ledger)
+        {
+            return Err(MappingError::AccountMissing { account: ledger });
+        }
+        *by_rate
+            .entry(info.rate.normalize())
+            .or_default()
+            .entry((ledger, code.clone()))
+            .or_default() += line.amount;
+    }
+
+    let mut lines = Vec::new();
+    for (rate, groups) in &by_rate {
+        let keys: Vec<&(i32, String)> = groups.keys().collect();
+        let weights: Vec<Decimal> = groups.values().copied().collect();
+        let lines_base: Decimal = weights.iter().sum();
+        // Focus's own figures for this rate; without them, what its rule would give.
+        let (taxable, tax) = doc
+            .taxes
+            .iter()
+            .find(|(r, _, _)| r.normalize() == *rate)
+            .map(|(_, taxable, tax)| (*taxable, *tax))
+            .unwrap_or_else(|| (round2(lines_base), round2(lines_base * rate)));
+        let bases = split(taxable, &weights);
+        let vats = split(tax, &weights);
+        for (i, (ledger, code)) in keys.into_iter().enumerate() {
+            lines.push(DraftLine {
+                ledger: *ledger,
+                vat_code: code.clone(),
+                base: bases[i],
+                vat: vats[i],
+            });
+        }
+    }
+
+    let credit_note = doc.kind == DocumentKind::CreditNote;
+    // Credit-note amounts are positive in Focus's examples; if a negative one comes, its magnitude is booked.
+    let sign = if credit_note && doc.payable < Decimal::ZERO {
+        -Decimal::ONE
+    } else {
+        Decimal::ONE
+    };
+    for line in &mut lines {
+        line.base *= sign;
+        line.vat *= sign;
+    }
+    let payable = doc.payable * sign;
+    let computed: Decimal = lines.iter().map(|l| l.base + l.vat).sum();
+    let difference = payable - computed;
+    if !difference.is_zero() {
+        // Focus rounded its payable separately: tolerate a cent per rate, refuse anything larger.
+        let tolerance = Decimal::new(1, 2) * Decimal::from(by_rate.len());
+        if difference.abs() > tolerance {
+            return Err(MappingError::TotalsInconsistent { computed, payable });
+        }
+        let weights: Vec<Decimal> = lines.iter().map(|l| l.base).collect();
+        if let Some(i) = largest(&weights) {
+            lines[i].base += difference;
+        }
+    }
+    let amount = if credit_note { -payable } else { payable };
+    Ok(BookingDraft {
+        amount,
+        lines,
+        reference: doc.number.clone(),
+        document_date: doc.date,
+        due_date: doc.due_date,
+        currency: doc.currency.clone(),
+        exchange_rate: doc.exchange_rate,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn rates() -> HashMap<String, TaxRateInfo> {
+        [
+            ("r21", dec!(0.21), "21%"),
+            ("r6", dec!(0.06), "6%"),
+            ("r0-export", dec!(0), "0% export"),
+            ("r0-icl", dec!(0), "0% intracommunautair"),
+        ]
+        .into_iter()
+        .map(|(id, rate, d)| {
+            (
+                id.to_owned(),
+                TaxRateInfo {
+                    rate,
+                    description: d.into(),
+                },
+            )
+        })
+        .collect()
+    }
+
+    fn mapping() -> Mapping {
+        Mapping {
+            vat_codes: [("r21", "21"), ("r6", "06"), ("r0-export", "47"), ("r0-icl", "46")]
+                .into_iter()
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .collect(),
+            default_ledger: Some("700000".into()),
+            category_ledgers: [("catering".to_owned(), "700100".to_owned())].into(),
+            tax_rates: rates(),
+            ..Default::default()
+        }
+    }
+
+    fn line(rate: &str, amount: Decimal) -> SourceLine {
+        SourceLine {
+            tax_rate_id: rate.into(),
+            category_id: None,
+            amount,
+        }
+    }
+
+    fn doc(lines: Vec<SourceLine>, taxes: Vec<(Decimal, Decimal, Decimal)>, payable: Decimal) -> SourceDocument {
+        let date = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        SourceDocument {
+            kind: DocumentKind::Invoice,
+            number: "2026 / 17".into(),
+            date,
+            due_date: date,
+            lines,
+            taxes,
+            payable,
+            currency: "EUR".into(),
+            exchange_rate: Decimal::ONE,
+        }
+    }
+
+    #[test]
+    fn vat_per_rate_is_focus_s_even_when_the_lines_round_differently() {
+        let d = doc(
+            vec![
+                line("r21", dec!(0.35)),
+                line("r21", dec!(0.35)),
+                line("r21", dec!(0.35)),
+            ],
+            vec![(dec!(0.21), dec!(1.05), dec!(0.22))],
+            dec!(1.27),
+        );
+        let b = build_booking(&d, &mapping()).unwrap();
+        assert_eq!(
+            b.lines,
+            [DraftLine {
+                ledger: 700000,
+                vat_code: "21".into(),
+                base: dec!(1.05),
+                vat: dec!(0.22)
+            }]
+        );
+        assert_eq!(b.amount, dec!(1.27));
+    }
+
+    #[test]
+    fn zero_rate_variants_land_on_their_own_vat_codes() {
+        let d = doc(
+            vec![line("r0-export", dec!(100)), line("r0-icl", dec!(50))],
+            vec![(dec!(0), dec!(150), dec!(0))],
+            dec!(150),
+        );
+        let b = build_booking(&d, &mapping()).unwrap();
+        let codes: Vec<_> = b.lines.iter().map(|l| (l.vat_code.as_str(), l.base)).collect();
+        assert_eq!(codes, [("46", dec!(50)), ("47", dec!(100))]);
+    }
+
+    #[test]
+    fn a_category_ledger_wins_over_the_default() {
+        let mut catering = line("r6", dec!(10));
+        catering.category_id = Some("catering".into());
+        let d = doc(
+            vec![catering, line("r6", dec!(10))],
+            vec![(dec!(0.06), dec!(20), dec!(1.2))],
+            dec!(21.2),
+        );
+        let b = build_booking(&d, &mapping()).unwrap();
+        let ledgers: Vec<_> = b.lines.iter().map(|l| (l.ledger, l.base, l.vat)).collect();
+        assert_eq!(ledgers, [(700000, dec!(10), dec!(0.6)), (700100, dec!(10), dec!(0.6))]);
+    }
+
+    #[test]
+    fn a_document_discount_is_taken_from_focus_taxable_and_the_cent_goes_to_the_largest_group() {
+        let mut catering = line("r21", dec!(33.33));
+        catering.category_id = Some("catering".into());
+        // 10 % document discount: Focus taxable = round(66.67 × 0.9) = 60.00, tax 12.60.
+        let d = doc(
+            vec![catering, line("r21", dec!(33.34))],
+            vec![(dec!(0.21), dec!(60.00), dec!(12.60))],
+            dec!(72.60),
+        );
+        let b = build_booking(&d, &mapping()).unwrap();
+        let total: Decimal = b.lines.iter().map(|l| l.base + l.vat).sum();
+        assert_eq!(total, dec!(72.60));
+        assert_eq!(b.lines.iter().map(|l| l.base).sum::<Decimal>(), dec!(60.00));
+        assert_eq!(b.lines.iter().map(|l| l.vat).sum::<Decimal>(), dec!(12.60));
+    }
+
+    #[test]
+    fn a_credit_note_has_positive_lines_and_a_negative_amount() {
+        let mut d = doc(
+            vec![line("r21", dec!(100))],
+            vec![(dec!(0.21), dec!(100), dec!(21))],
+            dec!(121),
+        );
+        d.kind = DocumentKind::CreditNote;
+        let b = build_booking(&d, &mapping()).unwrap();
+        assert_eq!(b.amount, dec!(-121));
+        assert_eq!((b.lines[0].base, b.lines[0].vat), (dec!(100), dec!(21)));
+    }
+
+    #[test]
+    fn unmapped_rates_and_missing_accounts_are_named_with_the_fix() {
+        let mut m = mapping();
+        m.vat_codes.remove("r6");
+        let d = doc(
+            vec![line("r6", dec!(10))],
+            vec![(dec!(0.06), dec!(10), dec!(0.6))],
+            dec!(10.6),
+        );
+        let err = build_booking(&d, &m).unwrap_err();
+        assert_eq!(err.code(), "VAT_RATE_UNMAPPED");
+        assert!(err.to_string().contains("'6%'") && err.to_string().contains("focus-octopus map"));
+
+        let mut m = mapping();
+        m.accounts = Some([700100].into());
+        let err = build_booking(&d, &{
+            let mut m2 = m.clone();
+            m2.vat_codes.insert("r6".into(), "06".into());
+            m2
+        })
+        .unwrap_err();
+        assert_eq!(err, MappingError::AccountMissing { account: 700000 });
+        assert_eq!(err.class(), ErrorClass::Permanent);
+    }
+
+    #[test]
+    fn totals_that_do_not_add_up_are_refused() {
+        let d = doc(
+            vec![line("r21", dec!(100))],
+            vec![(dec!(0.21), dec!(100), dec!(21))],
+            dec!(125),
+        );
+        assert_eq!(
+            build_booking(&d, &mapping()).unwrap_err().code(),
+            "FOCUS_TOTALS_INCONSISTENT"
+        );
+    }
+
+    #[test]
+    fn short_focus_ledgers_are_padded_to_six_digits() {
+        assert_eq!(ledger_number("70100"), Ok(701000));
+        assert_eq!(ledger_number("700000"), Ok(700000));
+        assert!(ledger_number("70A").is_err());
+        assert!(ledger_number("7000001").is_err());
+    }
+}

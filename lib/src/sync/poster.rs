@@ -1,0 +1,91 @@
+//! The document poster's batch: records in queue order, one [`push_document`] each. A transient failure reports
+//! the record **and every later record of its message group** as failed, so SQS redelivers them in order and a
+//! journal's numbering follows Focus's order; other groups go on. Permanent problems are parked on the document
+//! (acknowledged) and listed in the run report.
+
+use std::collections::{BTreeMap, HashSet};
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+
+use super::messages::DocumentMessage;
+use super::push_document::{PushOutcome, push_document};
+use super::services::Deployment;
+use crate::domain::{ConnectionId, Failure};
+use crate::store::{RunFailure, RunKind, RunReport};
+
+/// Handles one SQS batch; the answer lists the records SQS must deliver again.
+pub async fn post_batch(deployment: &Deployment, event: &SqsEvent) -> SqsBatchResponse {
+    let started = deployment.clock.now();
+    let mut response = SqsBatchResponse::default();
+    let mut failed_groups: HashSet<String> = HashSet::new();
+    let mut reports: BTreeMap<ConnectionId, RunReport> = BTreeMap::new();
+    for record in &event.records {
+        let Some(id) = record.message_id.clone() else { continue };
+        let group = record.attributes.get("MessageGroupId").cloned().unwrap_or_default();
+        let keep = |response: &mut SqsBatchResponse| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id.clone();
+            response.batch_item_failures.push(failure);
+        };
+        if failed_groups.contains(&group) {
+            keep(&mut response);
+            continue;
+        }
+        let message: DocumentMessage = match record.body.as_deref().map(serde_json::from_str) {
+            Some(Ok(m)) => m,
+            _ => {
+                // Not ours and never will be: processing it again cannot help.
+                tracing::error!(message_id = %id, "a queue message that is not a document message was dropped");
+                continue;
+            }
+        };
+        let report = reports.entry(message.connection.clone()).or_insert_with(|| RunReport {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind: RunKind::Push,
+            started_at: started,
+            finished_at: None,
+            attempted: 0,
+            done: 0,
+            skipped: 0,
+            failed: Vec::new(),
+            notes: Vec::new(),
+        });
+        report.attempted += 1;
+        if message.event == "invoice.paymentRegistered" {
+            // Booking Focus payments in Octopus is an option of the pull side (DESIGN.md §4.3).
+            report.skipped += 1;
+            continue;
+        }
+        match push_document(deployment, &message).await {
+            Ok(PushOutcome::Posted(_) | PushOutcome::Confirmed(_)) => report.done += 1,
+            Ok(PushOutcome::Skipped(_) | PushOutcome::Unchanged) => report.skipped += 1,
+            Ok(PushOutcome::NeedsReview(reason)) => report.notes.push(format!("{}: {reason}", message.document)),
+            Ok(PushOutcome::Failed(error)) => report.failed.push(RunFailure {
+                document: Some(message.document.clone()),
+                code: error.code,
+                message: error.message,
+            }),
+            Err(e) => {
+                tracing::warn!(connection = %message.connection, document = %message.document, code = e.code(),
+                    "kept for a later attempt: {e}");
+                if !e.is_transient() {
+                    report.failed.push(RunFailure {
+                        document: Some(message.document.clone()),
+                        code: e.code().to_owned(),
+                        message: e.to_string(),
+                    });
+                }
+                failed_groups.insert(group);
+                keep(&mut response);
+            }
+        }
+    }
+    let finished = deployment.clock.now();
+    for (conn, mut report) in reports {
+        report.finished_at = Some(finished);
+        if let Err(e) = deployment.store.runs().put(&conn, &report).await {
+            tracing::warn!(connection = %conn, "run report not stored: {e}");
+        }
+    }
+    response
+}

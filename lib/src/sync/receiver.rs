@@ -1,0 +1,196 @@
+//! The webhook receiver (Function URL): `POST /hooks/<connection>/<secret>` → one message on the FIFO queue.
+//!
+//! Focus signs nothing, so the URL carries the connection's secret, compared in constant time, with the same work
+//! done for an unknown connection (404 either way). Bodies over 64 KiB are refused (413), unreadable ones too
+//! (400); other event types are acknowledged and ignored (200). If the queue cannot take the message the answer is
+//! 503, so Focus tries again. A refused request writes nothing.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+
+use super::messages::DocumentMessage;
+use super::services::{Deployment, SecretKind};
+use crate::domain::{ConnectionId, DocumentKind, DocumentRef};
+use crate::focus::{EventType, WebhookEvent, secrets_match};
+
+pub const MAX_BODY: usize = 64 * 1024;
+/// Webhook secrets are re-read this often (a rotated secret takes effect within this time).
+const SECRET_TTL: Duration = Duration::minutes(5);
+/// Compared against when the connection has no secret, so the answer takes as long as a real mismatch.
+const DECOY: &str = "decoy-decoy-decoy-decoy-decoy-decoy-decoy-decoy-";
+
+/// A connection's webhook secret (none when it has none) and when it was read.
+type CachedSecret = (Option<SecretString>, DateTime<Utc>);
+
+pub struct Receiver {
+    secrets: Mutex<HashMap<ConnectionId, CachedSecret>>,
+}
+
+impl Default for Receiver {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn respond(status: i64, code: &str, message: &str) -> LambdaFunctionUrlResponse {
+    let mut response = LambdaFunctionUrlResponse::default();
+    response.status_code = status;
+    response
+        .headers
+        .insert("content-type", "application/json".parse().expect("static header"));
+    response.body = Some(serde_json::json!({ "code": code, "message": message }).to_string());
+    response
+}
+
+fn not_found() -> LambdaFunctionUrlResponse {
+    respond(404, "NOT_FOUND", "Nothing here.")
+}
+
+impl Receiver {
+    pub fn new() -> Self {
+        Self {
+            secrets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn handle(
+        &self,
+        deployment: &Deployment,
+        request: &LambdaFunctionUrlRequest,
+    ) -> LambdaFunctionUrlResponse {
+        let method = request.request_context.http.method.as_deref().unwrap_or_default();
+        let path = request.raw_path.as_deref().unwrap_or_default();
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let (connection, presented) = match (method, segments.as_slice()) {
+            ("POST", ["hooks", connection, secret]) => (*connection, *secret),
+            _ => return not_found(),
+        };
+        let conn = ConnectionId::new(connection).ok();
+        let expected = match &conn {
+            Some(conn) => match self.secret(deployment, conn).await {
+                Ok(secret) => secret,
+                Err(()) => return respond(503, "SECRET_UNAVAILABLE", "Try again later."),
+            },
+            None => None,
+        };
+        let matches = secrets_match(presented, expected.as_ref().map_or(DECOY, |s| s.expose_secret()));
+        let (Some(conn), true, Some(_)) = (conn, matches, expected) else {
+            return not_found();
+        };
+        let body = match read_body(request) {
+            Ok(body) => body,
+            Err(refused) => return refused.response(),
+        };
+        let event = match WebhookEvent::parse(&body) {
+            Ok(event) => event,
+            Err(e) => {
+                return respond(
+                    400,
+                    "WEBHOOK_UNREADABLE",
+                    &format!("The webhook body is not usable: {e}."),
+                );
+            }
+        };
+        let kind = match event.event {
+            EventType::InvoiceBooked
+            | EventType::InvoiceUpdated
+            | EventType::InvoiceDeleted
+            | EventType::InvoicePaymentRegistered => DocumentKind::Invoice,
+            EventType::CreditNoteBooked | EventType::CreditNoteUpdated | EventType::CreditNoteDeleted => {
+                DocumentKind::CreditNote
+            }
+            EventType::Other(_) => return respond(200, "IGNORED", "This event type is not synchronised."),
+        };
+        let Ok(document) = DocumentRef::new(kind, event.subject.id.clone()) else {
+            return respond(400, "WEBHOOK_UNREADABLE", "The webhook's subject.id is not a Focus id.");
+        };
+        let message = DocumentMessage {
+            connection: conn,
+            document,
+            event: event.event.as_str().to_owned(),
+        };
+        let group = if event.event == EventType::InvoicePaymentRegistered {
+            format!("{}#payment", message.connection)
+        } else {
+            message.group_id()
+        };
+        let sent = deployment
+            .sqs
+            .send_message()
+            .queue_url(&deployment.queue_url)
+            .message_body(serde_json::to_string(&message).expect("a message serialises"))
+            .message_group_id(group)
+            .message_deduplication_id(message.deduplication_id(deployment.clock.now()))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => respond(200, "QUEUED", "Received."),
+            Err(e) => {
+                tracing::error!(connection = %message.connection, "queue unavailable: {}",
+                    aws_sdk_sqs::error::DisplayErrorContext(&e));
+                respond(503, "QUEUE_UNAVAILABLE", "Not accepted now; please retry.")
+            }
+        }
+    }
+
+    /// The connection's webhook secret (cached); `None` when the connection has none. `Err` when Secrets Manager
+    /// cannot answer.
+    async fn secret(&self, deployment: &Deployment, conn: &ConnectionId) -> Result<Option<SecretString>, ()> {
+        let now = deployment.clock.now();
+        let mut cache = self.secrets.lock().await;
+        if let Some((secret, at)) = cache.get(conn)
+            && now - *at < SECRET_TTL
+        {
+            return Ok(secret.clone());
+        }
+        let secret = match deployment.read_secret(conn, SecretKind::Webhook).await {
+            Ok(s) if !s.expose_secret().trim().is_empty() => Some(s),
+            Ok(_) => None,
+            Err(e) if crate::domain::Failure::is_transient(&e) => return Err(()),
+            Err(_) => None,
+        };
+        cache.insert(conn.clone(), (secret.clone(), now));
+        Ok(secret)
+    }
+}
+
+/// Why a body was refused.
+enum BodyRefused {
+    TooLarge,
+    NotBase64,
+}
+
+impl BodyRefused {
+    fn response(self) -> LambdaFunctionUrlResponse {
+        match self {
+            BodyRefused::TooLarge => respond(413, "WEBHOOK_TOO_LARGE", "The body is larger than 64 KiB."),
+            BodyRefused::NotBase64 => respond(400, "WEBHOOK_UNREADABLE", "The body is not valid base64."),
+        }
+    }
+}
+
+fn read_body(request: &LambdaFunctionUrlRequest) -> Result<Vec<u8>, BodyRefused> {
+    let raw = request.body.as_deref().unwrap_or_default();
+    let too_large = || BodyRefused::TooLarge;
+    if request.is_base64_encoded {
+        if raw.len() > MAX_BODY / 3 * 4 + 4 {
+            return Err(too_large());
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .map_err(|_| BodyRefused::NotBase64)?;
+        if bytes.len() > MAX_BODY {
+            return Err(too_large());
+        }
+        Ok(bytes)
+    } else if raw.len() > MAX_BODY {
+        Err(too_large())
+    } else {
+        Ok(raw.as_bytes().to_vec())
+    }
+}

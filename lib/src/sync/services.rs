@@ -1,0 +1,391 @@
+//! What a function builds once per cold start (the deployment: AWS clients, partner addresses) and once per
+//! connection it meets (partner clients with their credentials, and short-lived caches of settings and reference
+//! data that would otherwise cost a read per document).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use secrecy::SecretString;
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::error::SyncError;
+use crate::clock::SharedClock;
+use crate::config::{Env, MissingVariable, vars};
+use crate::domain::{BookyearId, ConnectionId, JournalKey};
+use crate::focus::{FocusClient, FocusEndpoints};
+use crate::octopus::{Bookyear, DailyLimits, OctopusClient, OctopusCredentials};
+use crate::retry::RetryPolicy;
+use crate::store::{ConnectionConfig, Store};
+
+/// Settings are re-read at most this often by one instance, so a mapping fixed by a person is used within a minute.
+pub const SETTINGS_TTL: Duration = Duration::minutes(1);
+/// Focus tax rates and product categories, and Octopus reference data, are re-read this often by one instance.
+pub const REFERENCE_TTL: Duration = Duration::minutes(15);
+
+/// Where the partners live; the demo and the tests point these at the simulators.
+pub mod endpoint_vars {
+    pub const FOCUS_API_URL: &str = "FOCUS_API_URL";
+    pub const FOCUS_OAUTH_URL: &str = "FOCUS_OAUTH_URL";
+    pub const OCTOPUS_API_URL: &str = "OCTOPUS_API_URL";
+}
+
+pub const OCTOPUS_API_URL: &str = "https://service.inaras.be/octopus-rest-api/v1";
+
+/// The deployment: shared by every connection a function instance serves.
+pub struct Deployment {
+    pub store: Store,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub secrets_prefix: String,
+    pub focus_endpoints: FocusEndpoints,
+    pub octopus_url: String,
+    pub clock: SharedClock,
+    pub retry: RetryPolicy,
+    connections: Mutex<HashMap<ConnectionId, Arc<Connection>>>,
+}
+
+/// The three secrets of a connection.
+#[derive(Debug, Clone, Copy)]
+pub enum SecretKind {
+    FocusOAuth,
+    Octopus,
+    Webhook,
+}
+
+impl SecretKind {
+    fn suffix(self) -> &'static str {
+        match self {
+            SecretKind::FocusOAuth => "focus-oauth",
+            SecretKind::Octopus => "octopus",
+            SecretKind::Webhook => "webhook",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct OctopusSecret {
+    user: String,
+    password: String,
+    software_house_uuid: String,
+}
+
+impl Deployment {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Store,
+        secrets: aws_sdk_secretsmanager::Client,
+        sqs: aws_sdk_sqs::Client,
+        queue_url: String,
+        secrets_prefix: String,
+        focus_endpoints: FocusEndpoints,
+        octopus_url: String,
+        clock: SharedClock,
+        retry: RetryPolicy,
+    ) -> Self {
+        Self {
+            store,
+            secrets,
+            sqs,
+            queue_url,
+            secrets_prefix,
+            focus_endpoints,
+            octopus_url,
+            clock,
+            retry,
+            connections: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The deployment of a function: names from the template's environment, AWS from the standard chain,
+    /// partner addresses from `FOCUS_API_URL` / `FOCUS_OAUTH_URL` / `OCTOPUS_API_URL` or the real services.
+    pub async fn from_environment(env: &Env) -> Result<Self, MissingVariable> {
+        let sdk = crate::config::aws_sdk_config().await;
+        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), env.require(vars::TABLE_NAME)?);
+        let defaults = FocusEndpoints::default();
+        Ok(Self::new(
+            store,
+            aws_sdk_secretsmanager::Client::new(&sdk),
+            aws_sdk_sqs::Client::new(&sdk),
+            env.require(vars::DOCUMENTS_QUEUE_URL)?,
+            env.require(vars::SECRETS_PREFIX)?,
+            FocusEndpoints {
+                api: env.require(endpoint_vars::FOCUS_API_URL).unwrap_or(defaults.api),
+                oauth: env.require(endpoint_vars::FOCUS_OAUTH_URL).unwrap_or(defaults.oauth),
+            },
+            env.require(endpoint_vars::OCTOPUS_API_URL)
+                .unwrap_or_else(|_| OCTOPUS_API_URL.to_owned()),
+            Arc::new(crate::clock::SystemClock),
+            RetryPolicy::default(),
+        ))
+    }
+
+    pub fn secret_name(&self, conn: &ConnectionId, kind: SecretKind) -> String {
+        format!("{}/{}/{}", self.secrets_prefix, conn, kind.suffix())
+    }
+
+    /// Reads a secret's text. A missing secret is permanent (the connection is not set up); anything else transient.
+    pub async fn read_secret(&self, conn: &ConnectionId, kind: SecretKind) -> Result<SecretString, SyncError> {
+        let name = self.secret_name(conn, kind);
+        let out = self
+            .secrets
+            .get_secret_value()
+            .secret_id(&name)
+            .version_stage("AWSCURRENT")
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) {
+                    SyncError::permanent(
+                        "SECRET_MISSING",
+                        format!("The secret {name} does not exist. Deploy the stack for this connection or run `focus-octopus connect`."),
+                    )
+                } else {
+                    SyncError::transient("SECRET_UNAVAILABLE", format!("Secrets Manager could not read {name}; retried."))
+                }
+            })?;
+        Ok(SecretString::from(out.secret_string().unwrap_or_default().to_owned()))
+    }
+
+    /// The services of a connection, built on first use by this instance.
+    pub async fn connection(&self, conn: &ConnectionId) -> Result<Arc<Connection>, SyncError> {
+        let mut connections = self.connections.lock().await;
+        if let Some(c) = connections.get(conn) {
+            return Ok(c.clone());
+        }
+        let config = self
+            .store
+            .connections()
+            .get(conn)
+            .await?
+            .ok_or_else(|| unknown_connection(conn))?;
+        let secret = self.read_secret(conn, SecretKind::Octopus).await?;
+        let octopus: OctopusSecret = serde_json::from_str(secrecy::ExposeSecret::expose_secret(&secret)).map_err(|_| {
+            SyncError::permanent(
+                "OCTOPUS_SECRET_INVALID",
+                format!(
+                    "The secret {} must hold {{\"user\", \"password\", \"software_house_uuid\"}}. Fill it in and retry.",
+                    self.secret_name(conn, SecretKind::Octopus)
+                ),
+            )
+        })?;
+        let octopus_client = OctopusClient::with_settings(
+            self.octopus_url.clone(),
+            OctopusCredentials {
+                software_house_uuid: octopus.software_house_uuid,
+                user: octopus.user,
+                password: SecretString::from(octopus.password),
+            },
+            config.value.octopus_dossier_id,
+            conn.clone(),
+            self.store.clone(),
+            self.clock.clone(),
+            DailyLimits::with_overrides(config.value.options.octopus_daily_limits.clone()),
+            self.retry,
+        );
+        let focus_client = FocusClient::new(
+            self.focus_endpoints.clone(),
+            self.secrets.clone(),
+            self.secret_name(conn, SecretKind::FocusOAuth),
+            conn.clone(),
+            self.store.clone(),
+            self.clock.clone(),
+            self.retry,
+        );
+        let connection = Arc::new(Connection {
+            id: conn.clone(),
+            focus: focus_client,
+            octopus: octopus_client,
+            cache: Mutex::new(ConnectionCache {
+                settings: Some((config.value, self.clock.now())),
+                ..Default::default()
+            }),
+        });
+        connections.insert(conn.clone(), connection.clone());
+        Ok(connection)
+    }
+}
+
+pub(super) fn unknown_connection(conn: &ConnectionId) -> SyncError {
+    SyncError::permanent(
+        "CONNECTION_UNKNOWN",
+        format!("Connection '{conn}' is not set up in this deployment. Run `focus-octopus connect` for it first."),
+    )
+}
+
+/// One connection's partner clients and caches.
+pub struct Connection {
+    pub id: ConnectionId,
+    pub focus: FocusClient,
+    pub octopus: OctopusClient,
+    pub(super) cache: Mutex<ConnectionCache>,
+}
+
+#[derive(Default)]
+pub(super) struct ConnectionCache {
+    pub settings: Option<(ConnectionConfig, DateTime<Utc>)>,
+    /// Focus tax rates of the department: id → (rate, description).
+    pub tax_rates: Option<(HashMap<String, crate::domain::booking::TaxRateInfo>, DateTime<Utc>)>,
+    /// Focus product category → ledger for the department.
+    pub category_ledgers: Option<(HashMap<String, String>, DateTime<Utc>)>,
+    pub bookyears: Option<(Vec<Bookyear>, DateTime<Utc>)>,
+    pub accounts: HashMap<BookyearId, (std::collections::HashSet<i32>, DateTime<Utc>)>,
+    pub sales_vat_codes: Option<(std::collections::HashSet<String>, DateTime<Utc>)>,
+    /// The journal counters as this instance last left them (for one-write reservations).
+    pub last_booked: HashMap<(BookyearId, JournalKey), u32>,
+}
+
+fn fresh<T>(entry: &Option<(T, DateTime<Utc>)>, now: DateTime<Utc>, ttl: Duration) -> Option<&T> {
+    entry.as_ref().filter(|(_, at)| now - *at < ttl).map(|(v, _)| v)
+}
+
+impl Connection {
+    /// The connection's settings, re-read at most every [`SETTINGS_TTL`].
+    pub async fn settings(&self, store: &Store, now: DateTime<Utc>) -> Result<ConnectionConfig, SyncError> {
+        let mut cache = self.cache.lock().await;
+        if let Some(config) = fresh(&cache.settings, now, SETTINGS_TTL) {
+            return Ok(config.clone());
+        }
+        let config = store
+            .connections()
+            .get(&self.id)
+            .await?
+            .ok_or_else(|| unknown_connection(&self.id))?
+            .value;
+        cache.settings = Some((config.clone(), now));
+        Ok(config)
+    }
+
+    /// Forgets cached settings (after a person changed them through this instance).
+    pub async fn forget_settings(&self) {
+        self.cache.lock().await.settings = None;
+    }
+
+    pub(super) async fn tax_rates(
+        &self,
+        department: &str,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<String, crate::domain::booking::TaxRateInfo>, SyncError> {
+        if let Some(rates) = fresh(&self.cache.lock().await.tax_rates, now, REFERENCE_TTL) {
+            return Ok(rates.clone());
+        }
+        let rates: HashMap<_, _> = self
+            .focus
+            .tax_rates(department)
+            .await?
+            .into_iter()
+            .map(|r| {
+                (
+                    r.id,
+                    crate::domain::booking::TaxRateInfo {
+                        rate: r.rate,
+                        description: r.description,
+                    },
+                )
+            })
+            .collect();
+        self.cache.lock().await.tax_rates = Some((rates.clone(), now));
+        Ok(rates)
+    }
+
+    pub(super) async fn category_ledgers(
+        &self,
+        department: &str,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<String, String>, SyncError> {
+        if let Some(ledgers) = fresh(&self.cache.lock().await.category_ledgers, now, REFERENCE_TTL) {
+            return Ok(ledgers.clone());
+        }
+        let ledgers: HashMap<_, _> = self
+            .focus
+            .product_categories(department)
+            .await?
+            .into_iter()
+            .filter_map(|c| c.ledger_for(department).map(|l| (c.id.clone(), l.to_owned())))
+            .collect();
+        self.cache.lock().await.category_ledgers = Some((ledgers.clone(), now));
+        Ok(ledgers)
+    }
+
+    pub(super) async fn bookyears(&self, now: DateTime<Utc>) -> Result<Vec<Bookyear>, SyncError> {
+        if let Some(b) = fresh(&self.cache.lock().await.bookyears, now, REFERENCE_TTL) {
+            return Ok(b.clone());
+        }
+        let bookyears = self.octopus.bookyears().await?;
+        self.cache.lock().await.bookyears = Some((bookyears.clone(), now));
+        Ok(bookyears)
+    }
+
+    /// Reads the bookyears from Octopus again (a date no cached bookyear covers may be in a new one).
+    pub(super) async fn refresh_bookyears(&self, now: DateTime<Utc>) -> Result<Vec<Bookyear>, SyncError> {
+        let bookyears = self.octopus.refresh_bookyears().await?;
+        self.cache.lock().await.bookyears = Some((bookyears.clone(), now));
+        Ok(bookyears)
+    }
+
+    pub(super) async fn accounts(
+        &self,
+        bookyear: BookyearId,
+        now: DateTime<Utc>,
+    ) -> Result<std::collections::HashSet<i32>, SyncError> {
+        {
+            let cache = self.cache.lock().await;
+            if let Some((accounts, at)) = cache.accounts.get(&bookyear)
+                && now - *at < REFERENCE_TTL
+            {
+                return Ok(accounts.clone());
+            }
+        }
+        let accounts: std::collections::HashSet<i32> = self
+            .octopus
+            .accounts(bookyear)
+            .await?
+            .into_iter()
+            .map(|a| a.number)
+            .collect();
+        self.cache
+            .lock()
+            .await
+            .accounts
+            .insert(bookyear, (accounts.clone(), now));
+        Ok(accounts)
+    }
+
+    pub(super) async fn sales_vat_codes(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<std::collections::HashSet<String>, SyncError> {
+        if let Some(codes) = fresh(&self.cache.lock().await.sales_vat_codes, now, REFERENCE_TTL) {
+            return Ok(codes.clone());
+        }
+        let codes: std::collections::HashSet<String> = self
+            .octopus
+            .vat_codes()
+            .await?
+            .into_iter()
+            .filter(|c| c.is_sales())
+            .map(|c| c.code)
+            .collect();
+        self.cache.lock().await.sales_vat_codes = Some((codes.clone(), now));
+        Ok(codes)
+    }
+
+    pub(super) async fn known_last_booked(&self, bookyear: BookyearId, journal: &JournalKey) -> Option<u32> {
+        self.cache
+            .lock()
+            .await
+            .last_booked
+            .get(&(bookyear, journal.clone()))
+            .copied()
+    }
+
+    pub(super) async fn remember_last_booked(&self, bookyear: BookyearId, journal: &JournalKey, last: Option<u32>) {
+        let mut cache = self.cache.lock().await;
+        match last {
+            Some(last) => cache.last_booked.insert((bookyear, journal.clone()), last),
+            None => cache.last_booked.remove(&(bookyear, journal.clone())),
+        };
+    }
+}

@@ -1,0 +1,327 @@
+//! The whole push flow on one machine: moto (DynamoDB, SQS FIFO from the template, Secrets Manager), both
+//! simulators on one manual clock, the real receiver behind a Function URL emulator (the Focus simulator posts its
+//! webhooks there), and an SQS event-source emulator that feeds the real poster real `SqsEvent` batches and honours
+//! `batchItemFailures` the way Lambda's event source mapping does.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
+use aws_lambda_events::event::sqs::SqsEvent;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use axum::Router;
+use axum::body::to_bytes;
+use axum::extract::{Request, State};
+use axum::response::IntoResponse;
+use focus_octopus::clock::{Clock, ManualClock};
+use focus_octopus::domain::{ConnectionId, JournalKey};
+use focus_octopus::focus::{FocusEndpoints, FocusOAuthSecret};
+use focus_octopus::store::ConnectionConfig;
+use focus_octopus::sync::receiver::Receiver;
+use focus_octopus::sync::services::Deployment;
+use serde_json::json;
+
+use crate::focus_sim::{self, FocusSim, rates};
+use crate::http_server::{Served, serve};
+use crate::octopus_sim::{self, OctopusSim};
+use crate::{LocalAws, fixtures};
+
+pub const WEBHOOK_SECRET: &str = "Zq8v3xKpW2mN7cRt5yHb9LdF4gJs6AeU1oXi0kPwQz";
+
+pub struct PushWorld {
+    pub aws: LocalAws,
+    pub focus: FocusSim,
+    pub octopus: OctopusSim,
+    pub clock: ManualClock,
+    pub conn: ConnectionId,
+    pub deployment: Arc<Deployment>,
+    pub receiver: Arc<Receiver>,
+    function_url: Served,
+}
+
+/// Every Focus tax rate of the standard seed mapped to its Octopus VAT code, ledger 700000 by default.
+pub fn push_config() -> ConnectionConfig {
+    let mut config = fixtures::connection_config();
+    config.focus_department_id = focus_sim::DEPARTMENT.into();
+    config.octopus_dossier_id = octopus_sim::DOSSIER;
+    config.invoice_journal = JournalKey::new("V1").expect("valid");
+    config.credit_note_journal = JournalKey::new("V2").expect("valid");
+    config.vat_codes = [
+        (rates::VAT_21, "21"),
+        (rates::VAT_12, "12"),
+        (rates::VAT_6, "06"),
+        (rates::VAT_0_EXEMPT, "00"),
+        (rates::VAT_0_COCONTRACTOR, "45"),
+        (rates::VAT_0_INTRA_EU, "46"),
+        (rates::VAT_0_EXPORT, "47"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
+    config.default_ledger_account = Some("700000".into());
+    config
+}
+
+/// What one run of the event-source emulator did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pumped {
+    pub batches: usize,
+    pub records: usize,
+    pub kept: usize,
+}
+
+impl PushWorld {
+    pub async fn start() -> Self {
+        Self::start_with(push_config()).await
+    }
+
+    pub async fn start_with(config: ConnectionConfig) -> Self {
+        let clock = ManualClock::at(fixtures::test_start());
+        let shared: focus_octopus::clock::SharedClock = Arc::new(clock.clone());
+        let focus = FocusSim::start(shared.clone()).await;
+        let octopus = OctopusSim::start(shared.clone()).await;
+        let aws = LocalAws::start().await.expect("moto is running");
+        let conn = ConnectionId::new("bakkerij").expect("valid id");
+        let prefix = aws.table_name.clone();
+        let (access, refresh) = focus.issue_token_pair();
+        let oauth = FocusOAuthSecret {
+            client_id: focus_sim::CLIENT_ID.into(),
+            client_secret: focus_sim::CLIENT_SECRET.into(),
+            access_token: Some(access),
+            refresh_token: Some(refresh),
+            expires_at: Some(clock.now() + chrono::Duration::seconds(focus_sim::ACCESS_TOKEN_LIFETIME)),
+        };
+        let octopus_secret = json!({
+            "user": octopus_sim::USER, "password": octopus_sim::PASSWORD,
+            "software_house_uuid": octopus_sim::SOFTWARE_HOUSE_UUID,
+        });
+        for (kind, text) in [
+            ("focus-oauth", serde_json::to_string(&oauth).expect("serialisable")),
+            ("octopus", octopus_secret.to_string()),
+            ("webhook", WEBHOOK_SECRET.to_owned()),
+        ] {
+            aws.secrets
+                .create_secret()
+                .name(format!("{prefix}/{conn}/{kind}"))
+                .secret_string(text)
+                .send()
+                .await
+                .expect("moto creates the secret");
+        }
+        let store = aws.store();
+        store
+            .connections()
+            .create(&conn, &config, clock.now())
+            .await
+            .expect("a new connection");
+        let deployment = Arc::new(Deployment::new(
+            store,
+            aws.secrets.clone(),
+            aws.sqs.clone(),
+            aws.documents_queue_url.clone(),
+            prefix,
+            FocusEndpoints {
+                api: focus.url(),
+                oauth: focus.url(),
+            },
+            octopus.url(),
+            shared,
+            fixtures::fast_retries(),
+        ));
+        let receiver = Arc::new(Receiver::new());
+        let router = Router::new()
+            .fallback(function_url)
+            .with_state((deployment.clone(), receiver.clone()));
+        let function_url = serve(router, 0).await.expect("a loopback port");
+        let world = Self {
+            aws,
+            focus,
+            octopus,
+            clock,
+            conn,
+            deployment,
+            receiver,
+            function_url,
+        };
+        let types = focus_octopus::focus::EventType::RELEVANT
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect();
+        world.focus.state().webhooks.push((world.webhook_url(), types));
+        world
+    }
+
+    /// The receiver's Function URL address.
+    pub fn function_url(&self) -> String {
+        self.function_url.url()
+    }
+
+    pub fn webhook_url(&self) -> String {
+        format!("{}/hooks/{}/{WEBHOOK_SECRET}", self.function_url(), self.conn)
+    }
+
+    /// Runs the event-source emulator until the queue is empty (or `max_rounds` receives came back non-empty):
+    /// batches of up to 10 in queue order, acknowledged records deleted, `batchItemFailures` made visible again.
+    pub async fn pump(&self, max_rounds: usize) -> Pumped {
+        let mut pumped = Pumped::default();
+        for _ in 0..max_rounds {
+            let received = self
+                .aws
+                .sqs
+                .receive_message()
+                .queue_url(&self.aws.documents_queue_url)
+                .max_number_of_messages(10)
+                .message_system_attribute_names(MessageSystemAttributeName::All)
+                .send()
+                .await
+                .expect("moto answers");
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            let records: Vec<serde_json::Value> = messages
+                .iter()
+                .map(|m| {
+                    let attributes: serde_json::Map<String, serde_json::Value> = m
+                        .attributes()
+                        .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), json!(v))).collect())
+                        .unwrap_or_default();
+                    json!({
+                        "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
+                        "attributes": attributes, "messageAttributes": {}, "md5OfBody": m.md5_of_body(),
+                        "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:000000000000:documents.fifo",
+                        "awsRegion": "eu-west-1",
+                    })
+                })
+                .collect();
+            let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).expect("an SQS event");
+            let response = focus_octopus::sync::poster::post_batch(&self.deployment, &event).await;
+            let kept: Vec<String> = response
+                .batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier)
+                .collect();
+            pumped.batches += 1;
+            pumped.records += messages.len();
+            pumped.kept += kept.len();
+            for m in &messages {
+                let handle = m.receipt_handle().unwrap_or_default();
+                if kept.iter().any(|k| Some(k.as_str()) == m.message_id()) {
+                    self.aws
+                        .sqs
+                        .change_message_visibility()
+                        .queue_url(&self.aws.documents_queue_url)
+                        .receipt_handle(handle)
+                        .visibility_timeout(0)
+                        .send()
+                        .await
+                        .expect("moto answers");
+                } else {
+                    self.aws
+                        .sqs
+                        .delete_message()
+                        .queue_url(&self.aws.documents_queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .expect("moto answers");
+                }
+            }
+        }
+        pumped
+    }
+
+    /// Messages waiting in the queue (visible or not).
+    pub async fn queued(&self) -> usize {
+        let attributes = self
+            .aws
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.aws.documents_queue_url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("moto answers")
+            .attributes
+            .unwrap_or_default();
+        attributes.values().map(|v| v.parse::<usize>().unwrap_or(0)).sum()
+    }
+}
+
+/// A Function URL in front of the receiver: turns an HTTP request into the real event type and back.
+async fn function_url(
+    State((deployment, receiver)): State<(Arc<Deployment>, Arc<Receiver>)>,
+    request: Request,
+) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    // Lambda accepts bigger payloads than the receiver; let the receiver refuse them.
+    let bytes = to_bytes(body, 6 * 1024 * 1024).await.unwrap_or_default();
+    let headers: serde_json::Map<String, serde_json::Value> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), json!(v))))
+        .collect();
+    let event: LambdaFunctionUrlRequest = serde_json::from_value(json!({
+        "version": "2.0",
+        "rawPath": parts.uri.path(),
+        "rawQueryString": parts.uri.query().unwrap_or_default(),
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "local", "domainName": "localhost", "domainPrefix": "local",
+            "requestId": uuid::Uuid::new_v4().to_string(), "routeKey": "$default", "stage": "$default",
+            "time": "02/Mar/2026:09:00:00 +0000", "timeEpoch": 1772442000000i64,
+            "http": { "method": parts.method.as_str(), "path": parts.uri.path(), "protocol": "HTTP/1.1",
+                      "sourceIp": "127.0.0.1", "userAgent": "local" }
+        },
+        "body": String::from_utf8_lossy(&bytes),
+        "isBase64Encoded": false
+    }))
+    .expect("a Function URL request");
+    let response = receiver.handle(&deployment, &event).await;
+    let status =
+        axum::http::StatusCode::from_u16(response.status_code as u16).unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
+    (status, response.body.unwrap_or_default()).into_response()
+}
+
+impl PushWorld {
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+impl PushWorld {
+    /// The same deployment with another queue address (for a queue that is down).
+    pub fn deployment_with_queue(&self, queue_url: &str) -> Deployment {
+        Deployment::new(
+            self.deployment.store.clone(),
+            self.aws.secrets.clone(),
+            self.aws.sqs.clone(),
+            queue_url.to_owned(),
+            self.aws.table_name.clone(),
+            FocusEndpoints {
+                api: self.focus.url(),
+                oauth: self.focus.url(),
+            },
+            self.octopus.url(),
+            Arc::new(self.clock.clone()),
+            fixtures::fast_retries(),
+        )
+    }
+
+    /// A Function URL event as Lambda would deliver it.
+    pub fn function_url_event(method: &str, path: &str, body: &str) -> LambdaFunctionUrlRequest {
+        serde_json::from_value(json!({
+            "version": "2.0", "rawPath": path, "rawQueryString": "",
+            "headers": { "content-type": "application/json" },
+            "requestContext": {
+                "accountId": "anonymous", "apiId": "local", "domainName": "localhost", "domainPrefix": "local",
+                "requestId": "r-1", "routeKey": "$default", "stage": "$default",
+                "time": "02/Mar/2026:09:00:00 +0000", "timeEpoch": 1772442000000i64,
+                "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                          "userAgent": "Teamleader" }
+            },
+            "body": body, "isBase64Encoded": false
+        }))
+        .expect("a Function URL request")
+    }
+}

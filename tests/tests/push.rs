@@ -1,0 +1,556 @@
+//! Push, end to end: Focus webhooks → the real receiver → SQS FIFO on moto → the real poster → Octopus.
+
+use chrono::NaiveDate;
+use focus_octopus::domain::{DocumentKind, DocumentRef, DocumentState};
+use focus_octopus_tests::focus_sim::{line, rates};
+use focus_octopus_tests::octopus_sim::DOSSIER;
+use focus_octopus_tests::push_world::PushWorld;
+use rust_decimal_macros::dec;
+
+fn march(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
+}
+
+fn invoice(id: &str) -> DocumentRef {
+    DocumentRef::new(DocumentKind::Invoice, id).unwrap()
+}
+
+#[tokio::test]
+async fn a_booked_invoice_becomes_one_balanced_octopus_booking_with_its_customer_exported_first() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE 0477.472.701"), "BE");
+    let (id, number) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![
+                line(dec!(3), dec!(12.5), rates::VAT_21),
+                line(dec!(1), dec!(8), rates::VAT_6),
+            ],
+            march(2),
+        )
+        .await;
+
+    let pumped = world.pump(10).await;
+
+    assert_eq!(pumped.kept, 0, "{pumped:?}");
+    let bookings = world.octopus.bookings(DOSSIER);
+    assert_eq!(bookings.len(), 1);
+    let (key, amount, reference, data) = &bookings[0];
+    assert_eq!((key.journal.as_str(), key.document_nr), ("V1", 1));
+    assert_eq!(*amount, world.focus.payable(&id));
+    assert_eq!(reference.as_deref(), Some(number.as_str()));
+    let relations = world.octopus.relations(DOSSIER);
+    assert_eq!(relations.len(), 1);
+    assert_eq!(relations[0]["vatNr"], "BE0477.472.701");
+    assert_eq!(relations[0]["vatType"], 1);
+    assert_eq!(
+        data["relationIdentificationServiceData"]["relationKey"]["id"],
+        relations[0]["relationIdentificationServiceData"]["relationKey"]["id"]
+    );
+    let record = world
+        .deployment
+        .store
+        .documents()
+        .get(&world.conn, &invoice(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.state, DocumentState::Posted);
+}
+
+use focus_octopus::octopus::Operation;
+use focus_octopus_tests::focus_sim::{Event, SimLine};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+
+/// Customers of many kinds, and documents with several rates, discounts and the 0 % variants.
+async fn book_a_month(world: &PushWorld, invoices: usize, credit_notes: usize) -> Vec<(String, DocumentKind)> {
+    let mut customers = Vec::new();
+    for (i, (vat, country)) in [
+        (Some("BE0477472701"), "BE"),
+        (Some("BE 0899.623.035"), "BE"),
+        (Some("NL163392705B01"), "NL"),
+        (Some("DE129273398"), "DE"),
+        (Some("CHE-123.456.789"), "CH"),
+        (None, "BE"),
+        (Some("be 0412.345.678"), "BE"),
+        (Some("FR40303265045"), "FR"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = world.focus.add_company(&format!("Klant {i} BV"), vat, country);
+        customers.push(("company", id));
+    }
+    for (first, last, country) in [("An", "Peeters", "BE"), ("Jan", "Jansen", "NL"), ("Ann", "Smith", "US")] {
+        customers.push(("contact", world.focus.add_contact(first, last, country)));
+    }
+    let rate_ids = [
+        rates::VAT_21,
+        rates::VAT_12,
+        rates::VAT_6,
+        rates::VAT_0_EXEMPT,
+        rates::VAT_0_COCONTRACTOR,
+        rates::VAT_0_INTRA_EU,
+        rates::VAT_0_EXPORT,
+    ];
+    let mut documents = Vec::new();
+    for n in 0..invoices {
+        let (kind, customer) = &customers[n % customers.len()];
+        let mut lines: Vec<SimLine> = (0..=(n % 3))
+            .map(|k| {
+                let mut l = line(
+                    Decimal::from((n % 4 + 1) as i64),
+                    Decimal::new(1999 + (n * 37 + k * 101) as i64 % 9000, 2),
+                    rate_ids[(n + k * 2) % rate_ids.len()],
+                );
+                if (n + k) % 5 == 0 {
+                    l.discount = Some(dec!(12.5));
+                }
+                if k == 1 {
+                    l.category = Some(focus_octopus_tests::focus_sim::categories::CATERING.into());
+                }
+                l
+            })
+            .collect();
+        if n % 7 == 0 {
+            lines.push(line(dec!(1), dec!(0.35), rates::VAT_21));
+        }
+        let id = world
+            .focus
+            .draft_invoice((kind, customer), lines, (n % 9 == 0).then_some(dec!(5)));
+        world.focus.book_invoice(&id, march(1 + (n % 28) as u32)).await;
+        documents.push((id, DocumentKind::Invoice));
+    }
+    for n in 0..credit_notes {
+        let (kind, customer) = &customers[(n * 3) % customers.len()];
+        let lines = vec![line(
+            dec!(1),
+            Decimal::new(2500 + n as i64 * 17, 2),
+            rate_ids[n % rate_ids.len()],
+        )];
+        let (id, _) = world
+            .focus
+            .credit_note((kind, customer), lines, march(15 + (n % 10) as u32), None)
+            .await;
+        documents.push((id, DocumentKind::CreditNote));
+    }
+    documents
+}
+
+#[tokio::test]
+async fn a_month_of_120_documents_ends_as_exactly_120_bookings_with_focus_totals_to_the_cent() {
+    let world = PushWorld::start().await;
+    let documents = book_a_month(&world, 100, 20).await;
+
+    let pumped = world.pump(100).await;
+
+    assert_eq!(pumped.kept, 0, "{pumped:?}");
+    let bookings = world.octopus.bookings(DOSSIER);
+    assert_eq!(bookings.len(), 120);
+    let numbers = |journal: &str| -> Vec<i32> {
+        bookings
+            .iter()
+            .filter(|b| b.0.journal == journal)
+            .map(|b| b.0.document_nr)
+            .collect()
+    };
+    assert_eq!(numbers("V1"), (1..=100).collect::<Vec<_>>(), "gapless, in order");
+    assert_eq!(numbers("V2"), (1..=20).collect::<Vec<_>>());
+    // Amounts are Focus's payable totals to the cent; credit notes negative with positive lines.
+    let by_reference: HashMap<String, Decimal> = bookings.iter().map(|b| (b.2.clone().unwrap(), b.1)).collect();
+    for (id, kind) in &documents {
+        let payable = world.focus.payable(id);
+        let number = world.focus.state().document(id).unwrap().number.clone().unwrap();
+        let expected = if *kind == DocumentKind::CreditNote {
+            -payable
+        } else {
+            payable
+        };
+        assert_eq!(by_reference[&number], expected, "{number}");
+    }
+    // Each customer once, exported before its first document.
+    let relations = world.octopus.relations(DOSSIER);
+    assert_eq!(relations.len(), 11);
+    assert_eq!(world.octopus.count(Operation::InsertUpdateRelation), 11);
+    let received = world.octopus.received();
+    let mut first_use: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut created: BTreeMap<i64, usize> = BTreeMap::new();
+    for (i, r) in received.iter().enumerate() {
+        if r.operation == Operation::InsertBuySellBooking && r.status == 201 {
+            let rel = r.body["buySellBookingServiceData"]["relationIdentificationServiceData"]["relationKey"]["id"]
+                .as_i64()
+                .unwrap();
+            first_use.entry(rel).or_insert(i);
+        }
+    }
+    for rel in &relations {
+        let ext = &rel["relationIdentificationServiceData"]["externalRelationId"];
+        let at = received
+            .iter()
+            .position(|r| {
+                r.operation == Operation::InsertUpdateRelation
+                    && r.body["relationIdentificationServiceData"]["externalRelationId"] == *ext
+            })
+            .unwrap();
+        created.insert(
+            rel["relationIdentificationServiceData"]["relationKey"]["id"]
+                .as_i64()
+                .unwrap(),
+            at,
+        );
+    }
+    for (rel, used) in &first_use {
+        assert!(created[rel] < *used, "relation {rel} exported before its first booking");
+    }
+    // VAT types derived, never unknown.
+    let types: Vec<i64> = relations.iter().map(|r| r["vatType"].as_i64().unwrap()).collect();
+    assert!(!types.contains(&0), "{types:?}");
+    assert!(types.contains(&4) && types.contains(&6) && types.contains(&7) && types.contains(&9));
+    // The 0 % variants on their own codes.
+    let codes: std::collections::BTreeSet<String> = bookings
+        .iter()
+        .flat_map(|b| b.3["bookingLines"].as_array().unwrap().clone())
+        .map(|l| l["vatCodeKey"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        codes.into_iter().collect::<Vec<_>>(),
+        ["00", "06", "12", "21", "45", "46", "47"]
+    );
+    assert!(world.octopus.over_limit().is_empty());
+}
+
+#[tokio::test]
+async fn every_webhook_delivered_three_times_still_books_each_document_once() {
+    let world = PushWorld::start().await;
+    world.focus.plan().copies = 3;
+    book_a_month(&world, 10, 2).await;
+
+    world.pump(50).await;
+
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 12);
+    assert_eq!(world.octopus.count(Operation::InsertBuySellBooking), 12);
+}
+
+#[tokio::test]
+async fn a_booking_whose_answer_was_lost_is_recorded_not_booked_again() {
+    let world = PushWorld::start().await;
+    world.octopus.commit_then_drop(Operation::InsertBuySellBooking, 1);
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let (id, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(100), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    let (second, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(50), rates::VAT_21)],
+            march(3),
+        )
+        .await;
+
+    world.pump(10).await;
+
+    let bookings = world.octopus.bookings(DOSSIER);
+    assert_eq!(bookings.len(), 2);
+    assert_eq!(bookings.iter().map(|b| b.0.document_nr).collect::<Vec<_>>(), [1, 2]);
+    for doc in [&id, &second] {
+        let record = world
+            .deployment
+            .store
+            .documents()
+            .get(&world.conn, &invoice(doc))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.state, DocumentState::Posted);
+    }
+    let first = world
+        .deployment
+        .store
+        .documents()
+        .get(&world.conn, &invoice(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.booking.unwrap().document_nr, 1);
+}
+
+#[tokio::test]
+async fn a_journal_locked_for_three_attempts_is_posted_afterwards_without_a_gap() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    world.octopus.fail_next(Operation::InsertBuySellBooking, 3, 403);
+    let mut ids = Vec::new();
+    for day in 2..5 {
+        ids.push(
+            world
+                .focus
+                .invoice(
+                    ("company", &company),
+                    vec![line(dec!(1), dec!(10), rates::VAT_21)],
+                    march(day),
+                )
+                .await
+                .0,
+        );
+    }
+
+    let pumped = world.pump(20).await;
+
+    assert_eq!(
+        pumped.kept,
+        3 * 3,
+        "the locked record and the two behind it in its group, three times"
+    );
+    let bookings = world.octopus.bookings(DOSSIER);
+    assert_eq!(bookings.iter().map(|b| b.0.document_nr).collect::<Vec<_>>(), [1, 2, 3]);
+    let first = world
+        .deployment
+        .store
+        .documents()
+        .get(&world.conn, &invoice(&ids[0]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((first.state, first.attempts), (DocumentState::Posted, 4));
+    let numbers: Vec<_> = bookings.iter().map(|b| b.2.clone().unwrap()).collect();
+    assert_eq!(numbers, ["2026 / 1", "2026 / 2", "2026 / 3"], "Focus's order kept");
+}
+
+#[tokio::test]
+async fn an_unmapped_tax_rate_parks_its_invoice_and_the_next_ones_go_on_until_it_is_mapped() {
+    let mut config = focus_octopus_tests::push_world::push_config();
+    config.vat_codes.remove(rates::VAT_0_EXPORT);
+    let world = PushWorld::start_with(config).await;
+    let company = world.focus.add_company("Export Ltd", Some("CHE-123.456.789"), "CH");
+    let (export, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(500), rates::VAT_0_EXPORT)],
+            march(2),
+        )
+        .await;
+    let (next, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(10), rates::VAT_21)],
+            march(3),
+        )
+        .await;
+
+    world.pump(10).await;
+
+    let parked = world
+        .deployment
+        .store
+        .documents()
+        .get(&world.conn, &invoice(&export))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(parked.state, DocumentState::Failed);
+    let error = parked.last_error.unwrap();
+    assert_eq!(error.code, "VAT_RATE_UNMAPPED");
+    assert!(
+        error.message.contains("0% export") && error.message.contains("focus-octopus map"),
+        "{}",
+        error.message
+    );
+    let posted = world
+        .deployment
+        .store
+        .documents()
+        .get(&world.conn, &invoice(&next))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(posted.state, DocumentState::Posted);
+    let runs = world.deployment.store.runs().recent(&world.conn, 5).await.unwrap();
+    assert!(
+        runs.iter()
+            .any(|r| r.failed.iter().any(|f| f.code == "VAT_RATE_UNMAPPED"))
+    );
+
+    // A person maps the rate and resyncs the invoice.
+    let current = world
+        .deployment
+        .store
+        .connections()
+        .get(&world.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut fixed = current.value.clone();
+    fixed.vat_codes.insert(rates::VAT_0_EXPORT.into(), "47".into());
+    world
+        .deployment
+        .store
+        .connections()
+        .update(&world.conn, &fixed, current.version, world.clock_now())
+        .await
+        .unwrap();
+    world.clock.advance(chrono::Duration::minutes(2));
+    enqueue(&world, &export, "resync").await;
+    world.pump(10).await;
+
+    let posted = world
+        .deployment
+        .store
+        .documents()
+        .get(&world.conn, &invoice(&export))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(posted.state, DocumentState::Posted);
+    assert_eq!(posted.booking.unwrap().document_nr, 2);
+}
+
+async fn enqueue(world: &PushWorld, id: &str, event: &str) {
+    let message = focus_octopus::sync::messages::DocumentMessage {
+        connection: world.conn.clone(),
+        document: invoice(id),
+        event: event.into(),
+    };
+    world
+        .aws
+        .sqs
+        .send_message()
+        .queue_url(&world.aws.documents_queue_url)
+        .message_body(serde_json::to_string(&message).unwrap())
+        .message_group_id(message.group_id())
+        .message_deduplication_id(uuid::Uuid::new_v4().to_string())
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn documents_before_the_start_date_and_drafts_are_skipped_and_a_booked_draft_is_posted_later() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let (old, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(10), rates::VAT_21)],
+            NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+        )
+        .await;
+    let draft = world.focus.draft_invoice(
+        ("company", &company),
+        vec![line(dec!(1), dec!(10), rates::VAT_21)],
+        None,
+    );
+    world.focus.fire(Event::new("invoice.updated", "invoice", &draft)).await;
+
+    world.pump(10).await;
+
+    let store = world.deployment.store.documents();
+    let skipped_old = store.get(&world.conn, &invoice(&old)).await.unwrap().unwrap();
+    assert_eq!(skipped_old.state, DocumentState::Skipped);
+    assert!(skipped_old.note.unwrap().contains("before the connection's start date"));
+    let skipped_draft = store.get(&world.conn, &invoice(&draft)).await.unwrap().unwrap();
+    assert_eq!(skipped_draft.state, DocumentState::Skipped);
+    assert!(world.octopus.bookings(DOSSIER).is_empty());
+
+    world.focus.book_invoice(&draft, march(4)).await;
+    world.pump(10).await;
+    assert_eq!(
+        store.get(&world.conn, &invoice(&draft)).await.unwrap().unwrap().state,
+        DocumentState::Posted
+    );
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 1);
+}
+
+#[tokio::test]
+async fn an_update_that_changes_a_posted_invoice_needs_review_and_one_that_does_not_changes_nothing() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let (id, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(2), dec!(10), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    world.pump(10).await;
+
+    world.focus.update_document(&id, |_| {}).await;
+    world.pump(10).await;
+    let store = world.deployment.store.documents();
+    assert_eq!(
+        store.get(&world.conn, &invoice(&id)).await.unwrap().unwrap().state,
+        DocumentState::Posted
+    );
+
+    world
+        .focus
+        .update_document(&id, |d| d.lines[0].quantity = dec!(3))
+        .await;
+    world.pump(10).await;
+
+    let record = store.get(&world.conn, &invoice(&id)).await.unwrap().unwrap();
+    assert_eq!(record.state, DocumentState::NeedsReview);
+    let note = record.note.unwrap();
+    assert!(
+        note.contains("total 24.20 → 36.30") || note.contains("total 24.2 → 36.3"),
+        "{note}"
+    );
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 1, "never a second booking");
+}
+
+#[tokio::test]
+async fn a_posted_invoice_deleted_in_focus_needs_review() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let (id, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(10), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    world.pump(10).await;
+
+    world.focus.delete_document(&id).await;
+    world.pump(10).await;
+
+    let record = world
+        .deployment
+        .store
+        .documents()
+        .get(&world.conn, &invoice(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.state, DocumentState::NeedsReview);
+    assert!(
+        record
+            .note
+            .unwrap()
+            .contains("Deleted in Focus after it was booked in Octopus as 1/V1/1")
+    );
+}
