@@ -15,11 +15,12 @@ export AWS_ACCESS_KEY_ID ?= test
 export AWS_SECRET_ACCESS_KEY ?= test
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup test lint build demo clean
+.PHONY: help setup test lint build bench demo clean
 
 help:
 	@echo "make setup  install the pinned local tools into $(VENV) (moto, cfn-lint, cargo-lambda)"
 	@echo "make test   formatting, clippy, cfn-lint and every test (starts moto by itself)"
+	@echo "make bench  measured numbers (calls per document, …), printed as a table"
 	@echo "make build  release zips of the four Lambda functions (x86_64) in $(TARGET_DIR)/lambda/*/"
 	@echo "make demo   the whole sync on simulators (arrives with issue 8)"
 
@@ -42,6 +43,9 @@ test: lint
 build: setup
 	PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --release --locked --output-format zip
 	@ls -l $(TARGET_DIR)/lambda/*/bootstrap.zip
+
+bench: setup
+	cargo run --quiet --locked -p focus-octopus-tests --bin bench
 
 demo:
 	@echo "make demo is not there yet: it arrives with issue 8 (simulators, local stack runner, onboarding walk-through)."

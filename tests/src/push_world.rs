@@ -75,6 +75,11 @@ impl PushWorld {
     }
 
     pub async fn start_with(config: ConnectionConfig) -> Self {
+        Self::start_counting(config).await.0
+    }
+
+    /// A world whose DynamoDB operations are counted.
+    pub async fn start_counting(config: ConnectionConfig) -> (Self, crate::counting::OperationCounter) {
         let clock = ManualClock::at(fixtures::test_start());
         let shared: focus_octopus::clock::SharedClock = Arc::new(clock.clone());
         let focus = FocusSim::start(shared.clone()).await;
@@ -107,7 +112,8 @@ impl PushWorld {
                 .await
                 .expect("moto creates the secret");
         }
-        let store = aws.store();
+        let (dynamodb, counter) = crate::counting::counted_dynamodb(&aws.config);
+        let store = focus_octopus::store::Store::new(dynamodb, aws.table_name.clone());
         store
             .connections()
             .create(&conn, &config, clock.now())
@@ -147,7 +153,7 @@ impl PushWorld {
             .map(|t| t.as_str().to_owned())
             .collect();
         world.focus.state().webhooks.push((world.webhook_url(), types));
-        world
+        (world, counter)
     }
 
     /// The receiver's Function URL address.
