@@ -1,20 +1,40 @@
-//! payment-puller: fired by the EventBridge schedule. Payments, reference data and the sweep arrive with issue #6;
-//! for now a run checks the table and reports the connections it would serve.
+//! payment-puller: fired by the EventBridge schedule, or invoked with `{"detail": {"connection": "<id>"}}` for one
+//! connection. Thin: the behaviour is `focus_octopus::sync::puller`.
+
+use std::sync::Arc;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use focus_octopus::config::Env;
-use focus_octopus::store::Store;
+use focus_octopus::domain::{ConnectionId, Failure};
+use focus_octopus::sync::puller::{run_all, run_puller};
+use focus_octopus::sync::services::Deployment;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::{Value, json};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let store = Store::from_environment(&Env::from_process()).await?;
-    let store = &store;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {
-        let connections = store.connections().list().await?;
-        tracing::info!(schedule = ?event.payload.detail_type, connections = connections.len(), "pull run");
-        Ok::<_, Error>(serde_json::json!({ "connections": connections }))
+    let deployment = Arc::new(Deployment::from_environment(&Env::from_process()).await?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| {
+        let deployment = deployment.clone();
+        async move {
+            let one = event.payload.detail["connection"]
+                .as_str()
+                .map(ConnectionId::new)
+                .transpose()?;
+            let runs = match one {
+                Some(conn) => vec![(conn.clone(), run_puller(&deployment, &conn).await)],
+                None => run_all(&deployment).await?,
+            };
+            let summary: Vec<Value> = runs
+                .into_iter()
+                .map(|(conn, run)| match run {
+                    Ok(run) => json!({ "connection": conn, "report": run.report }),
+                    Err(e) => json!({ "connection": conn, "error": { "code": e.code(), "message": e.to_string() } }),
+                })
+                .collect();
+            Ok::<_, Error>(json!({ "runs": summary }))
+        }
     }))
     .await
 }

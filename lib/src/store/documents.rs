@@ -57,7 +57,48 @@ pub struct DocumentRecord {
     /// Why it was skipped or needs review, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// What Octopus says was paid and what we registered in Focus (DESIGN.md §4.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payments: Option<PaymentState>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The payments of a posted document.
+///
+/// Octopus balancings have no id: each is keyed by its other side (the payment line) as
+/// `<bookyear>/<journal>/<document>/<line>`. Focus payments have no id either, so a registration is written here as
+/// `pending` before the call and confirmed after; a pending one found later is checked against Focus first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentState {
+    /// Octopus: balanced amount per payment line.
+    #[serde(default)]
+    pub balanced: std::collections::BTreeMap<String, Decimal>,
+    /// Focus: what we registered and saw confirmed.
+    #[serde(default)]
+    pub registered: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingPayment>,
+    /// Focus payments booked in Octopus (the option of DESIGN.md §4.3), in total.
+    #[serde(default)]
+    pub booked_from_focus: Decimal,
+    /// Bumped by every write; a write names the version it read.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl PaymentState {
+    /// What Octopus says was paid.
+    pub fn paid_in_octopus(&self) -> Decimal {
+        self.balanced.values().sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingPayment {
+    pub amount: Decimal,
+    /// Focus's `paid_at` sent.
+    pub paid_at: String,
+    pub started_at: DateTime<Utc>,
 }
 
 /// What [`Documents::begin_posting`] found.
@@ -129,6 +170,7 @@ impl Documents<'_> {
             attempts: 0,
             last_error: None,
             note: None,
+            payments: None,
             updated_at: now,
         };
         let result = self
@@ -262,6 +304,52 @@ impl Documents<'_> {
                 let old = refused_item(e);
                 Err(refused(doc, old, to))
             }
+            Err(e) => Err(StoreError::aws("UpdateItem", e)),
+        }
+    }
+
+    /// Replaces the payment state if nobody wrote it since `read` (its version); the stored state is returned.
+    pub async fn set_payments(
+        &self,
+        conn: &ConnectionId,
+        doc: &DocumentRef,
+        read: Option<&PaymentState>,
+        next: &PaymentState,
+        now: DateTime<Utc>,
+    ) -> Result<PaymentState, StoreError> {
+        let expected = read.map_or(0, |p| p.version);
+        let mut stored = next.clone();
+        stored.version = expected + 1;
+        let result = self
+            .store
+            .client
+            .update_item()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::document(doc)))
+            .update_expression("SET #payments = :payments, #at = :at")
+            .condition_expression(if read.is_some() {
+                "attribute_exists(#pk) AND #payments.#version = :expected"
+            } else {
+                "attribute_exists(#pk) AND attribute_not_exists(#payments)"
+            })
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#payments", "payments")
+            .expression_attribute_names("#at", "updated_at")
+            .expression_attribute_values(":payments", value(&stored)?)
+            .expression_attribute_values(":at", s(timestamp(now)));
+        let result = if read.is_some() {
+            result
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", n(expected))
+        } else {
+            result
+        };
+        match result.send().await {
+            Ok(_) => Ok(stored),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::Contended {
+                what: format!("the payments of {doc}"),
+            }),
             Err(e) => Err(StoreError::aws("UpdateItem", e)),
         }
     }

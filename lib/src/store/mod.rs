@@ -29,7 +29,9 @@ pub use budgets::Budgets;
 pub use connections::{ConnectionConfig, ConnectionOptions, Connections, Versioned};
 pub use cursors::{CursorName, Cursors};
 pub use customers::{CustomerMapping, Customers};
-pub use documents::{Begun, DocumentRecord, DocumentUpdate, Documents, PostedAmounts, RecordedError};
+pub use documents::{
+    Begun, DocumentRecord, DocumentUpdate, Documents, PaymentState, PendingPayment, PostedAmounts, RecordedError,
+};
 pub use error::StoreError;
 pub use journals::{JournalCounter, JournalIntent, Journals};
 pub use leases::{Lease, Leases};

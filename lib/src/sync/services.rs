@@ -44,6 +44,8 @@ pub struct Deployment {
     pub octopus_url: String,
     pub clock: SharedClock,
     pub retry: RetryPolicy,
+    /// Where run failures are published (the stack's SNS topic), when configured.
+    pub reports: Option<(aws_sdk_sns::Client, String)>,
     connections: Mutex<HashMap<ConnectionId, Arc<Connection>>>,
 }
 
@@ -95,7 +97,38 @@ impl Deployment {
             octopus_url,
             clock,
             retry,
+            reports: None,
             connections: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Publishes run failures to `topic_arn`.
+    pub fn with_reports(mut self, sns: aws_sdk_sns::Client, topic_arn: String) -> Self {
+        self.reports = Some((sns, topic_arn));
+        self
+    }
+
+    /// Publishes a run report that has failures or notes to the report topic (if any). Never fails the run.
+    pub async fn publish(&self, conn: &ConnectionId, report: &crate::store::RunReport) {
+        let Some((sns, topic)) = &self.reports else { return };
+        if report.failed.is_empty() && report.notes.is_empty() {
+            return;
+        }
+        let subject = format!(
+            "focus-octopus {conn}: {} failed, {} to review",
+            report.failed.len(),
+            report.notes.len()
+        );
+        let body = serde_json::to_string_pretty(report).unwrap_or_default();
+        if let Err(e) = sns
+            .publish()
+            .topic_arn(topic)
+            .subject(subject)
+            .message(body)
+            .send()
+            .await
+        {
+            tracing::warn!(connection = %conn, "run report not published: {}", aws_sdk_sns::error::DisplayErrorContext(&e));
         }
     }
 
@@ -105,7 +138,8 @@ impl Deployment {
         let sdk = crate::config::aws_sdk_config().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), env.require(vars::TABLE_NAME)?);
         let defaults = FocusEndpoints::default();
-        Ok(Self::new(
+        let topic = env.require(vars::REPORT_TOPIC_ARN).ok();
+        let deployment = Self::new(
             store,
             aws_sdk_secretsmanager::Client::new(&sdk),
             aws_sdk_sqs::Client::new(&sdk),
@@ -119,7 +153,11 @@ impl Deployment {
                 .unwrap_or_else(|_| OCTOPUS_API_URL.to_owned()),
             Arc::new(crate::clock::SystemClock),
             RetryPolicy::default(),
-        ))
+        );
+        Ok(match topic {
+            Some(topic) => deployment.with_reports(aws_sdk_sns::Client::new(&sdk), topic),
+            None => deployment,
+        })
     }
 
     pub fn secret_name(&self, conn: &ConnectionId, kind: SecretKind) -> String {

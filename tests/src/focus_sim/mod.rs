@@ -544,6 +544,15 @@ impl FocusSim {
             .extend(std::iter::repeat_n(status, times));
     }
 
+    /// The next `times` calls of `action` do their work, then the connection is cut without an answer.
+    pub fn commit_then_drop(&self, action: &str, times: usize) {
+        self.state()
+            .faults
+            .entry(action.into())
+            .or_default()
+            .extend(std::iter::repeat_n(0, times));
+    }
+
     pub fn add_latency(&self, action: &str, latency: std::time::Duration) {
         self.state().latency.insert(action.into(), latency);
     }

@@ -57,7 +57,7 @@ fn error(status: u16, title: &str) -> Reply {
 
 pub async fn handle(
     State(shared): State<Arc<Shared>>,
-    axum::Extension(_cut): axum::Extension<ConnectionCut>,
+    axum::Extension(cut): axum::Extension<ConnectionCut>,
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
@@ -80,10 +80,14 @@ pub async fn handle(
                 tokio::time::sleep(latency).await;
             }
             let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            let (answer, headers) = {
+            let (answer, headers, drop_answer) = {
                 let mut s = shared.state.lock().unwrap();
                 api(&mut s, action, &parts.headers, body)
             };
+            if drop_answer {
+                cut.cut();
+                std::future::pending::<()>().await;
+            }
             respond(answer, Some(headers))
         }
         _ => respond(error(404, "Not found"), None),
@@ -217,7 +221,12 @@ fn rate_headers(s: &FocusState) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn api(s: &mut FocusState, action: &str, headers: &HeaderMap, body: Value) -> (Reply, Vec<(&'static str, String)>) {
+fn api(
+    s: &mut FocusState,
+    action: &str,
+    headers: &HeaderMap,
+    body: Value,
+) -> (Reply, Vec<(&'static str, String)>, bool) {
     let now = s.now();
     while s.window.front().is_some_and(|t| *t + Duration::seconds(60) <= now) {
         s.window.pop_front();
@@ -225,7 +234,7 @@ fn api(s: &mut FocusState, action: &str, headers: &HeaderMap, body: Value) -> (R
     if s.window.len() >= RATE_LIMIT {
         s.throttled += 1;
         record(s, action, &body, 429);
-        return (error(429, "Too Many Requests"), rate_headers(s));
+        return (error(429, "Too Many Requests"), rate_headers(s), false);
     }
     s.window.push_back(now);
     s.max_in_window = s.max_in_window.max(s.window.len());
@@ -234,19 +243,22 @@ fn api(s: &mut FocusState, action: &str, headers: &HeaderMap, body: Value) -> (R
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
+    let mut drop_answer = false;
     let answer = if s.access_tokens.get(token).is_none_or(|expires| *expires <= now) {
         error(401, "Unauthorized")
-    } else if let Some(status) = s.faults.get_mut(action).and_then(|f| f.pop_front()) {
-        if status >= 500 {
-            reply(status, None)
-        } else {
-            error(status, "Injected failure")
-        }
     } else {
-        dispatch(s, action, &body)
+        match s.faults.get_mut(action).and_then(|f| f.pop_front()) {
+            Some(0) => {
+                drop_answer = true;
+                dispatch(s, action, &body)
+            }
+            Some(status) if status >= 500 => reply(status, None),
+            Some(status) => error(status, "Injected failure"),
+            None => dispatch(s, action, &body),
+        }
     };
     record(s, action, &body, answer.status.as_u16());
-    (answer, rate_headers(s))
+    (answer, rate_headers(s), drop_answer)
 }
 
 fn record(s: &mut FocusState, action: &str, body: &Value, status: u16) {

@@ -37,6 +37,7 @@ pub struct FocusState {
     pub documents: Vec<SimDocument>,
     /// (url, types)
     pub webhooks: Vec<(String, Vec<String>)>,
+    /// Per action: the next answers' statuses; 0 means "do the work, then cut the connection".
     pub faults: HashMap<String, VecDeque<u16>>,
     pub latency: HashMap<String, std::time::Duration>,
     pub received: Vec<FocusReceived>,

@@ -1,0 +1,108 @@
+//! The payment puller's run for one connection (EventBridge schedule): payments back to Focus, ledger accounts and
+//! VAT codes kept fresh, and the sweep for missed webhooks; then a run report, published if something failed.
+//!
+//! Octopus calls per run (at the default 30-minute schedule, 48 runs a day): `balancings/modified` 1 (limit 48),
+//! `accounts/modified` 1 (48), `vatcodes` at most once a day (2), plus a login and connect when the token expired
+//! (150). The sweep costs Focus calls only.
+
+use chrono::Duration;
+
+use super::error::SyncError;
+use super::pull_payments::{PaymentsPulled, pull_payments};
+use super::services::Deployment;
+use super::sweep::{Swept, sweep};
+use crate::domain::{ConnectionId, Failure};
+use crate::store::{CursorName, RunFailure, RunKind, RunReport};
+
+/// VAT codes have no `modified` feed and only 2 full reads a day: refreshed once a day.
+const VAT_CODES_EVERY: Duration = Duration::hours(24);
+
+#[derive(Debug, Default, Clone)]
+pub struct PullRun {
+    pub payments: PaymentsPulled,
+    pub swept: Swept,
+    pub report: Option<RunReport>,
+}
+
+/// One run for `conn`. Each step runs even if an earlier one failed; failures land in the report.
+pub async fn run_puller(deployment: &Deployment, conn_id: &ConnectionId) -> Result<PullRun, SyncError> {
+    let conn = deployment.connection(conn_id).await?;
+    let started = deployment.clock.now();
+    let config = conn.settings(&deployment.store, started).await?;
+    let mut run = PullRun::default();
+    let mut failures: Vec<RunFailure> = Vec::new();
+    let mut fail = |e: SyncError| {
+        tracing::warn!(connection = %conn_id, code = e.code(), "puller step failed: {e}");
+        failures.push(RunFailure {
+            document: None,
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        });
+    };
+    match pull_payments(deployment, &conn, &config).await {
+        Ok(pulled) => run.payments = pulled,
+        Err(e) => fail(e),
+    }
+    if let Err(e) = conn.octopus.refresh_accounts().await {
+        fail(e.into());
+    }
+    let vat_codes_due = match deployment.store.cursors().get(conn_id, CursorName::VatCodes).await {
+        Ok(last) => last.is_none_or(|last| started - last >= VAT_CODES_EVERY),
+        Err(e) => {
+            fail(e.into());
+            false
+        }
+    };
+    if vat_codes_due {
+        match conn.octopus.refresh_vat_codes().await {
+            Ok(_) => {
+                if let Err(e) = deployment
+                    .store
+                    .cursors()
+                    .advance(conn_id, CursorName::VatCodes, started)
+                    .await
+                {
+                    fail(e.into());
+                }
+            }
+            Err(e) => fail(e.into()),
+        }
+    }
+    match sweep(deployment, &conn, &config).await {
+        Ok(swept) => run.swept = swept,
+        Err(e) => fail(e),
+    }
+    let mut report = RunReport {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind: RunKind::Pull,
+        started_at: started,
+        finished_at: Some(deployment.clock.now()),
+        attempted: run.payments.balancings_seen + run.swept.listed,
+        done: run.payments.payments_registered + run.swept.enqueued,
+        skipped: 0,
+        failed: run.payments.failed.clone(),
+        notes: run.payments.flagged.clone(),
+    };
+    report.failed.extend(failures);
+    report.notes.push(format!(
+        "{} payment(s) registered in Focus for {}; {} document(s) listed by the sweep, {} enqueued.",
+        run.payments.payments_registered, run.payments.amount_registered, run.swept.listed, run.swept.enqueued
+    ));
+    deployment.store.runs().put(conn_id, &report).await?;
+    if !report.failed.is_empty() || !run.payments.flagged.is_empty() {
+        deployment.publish(conn_id, &report).await;
+    }
+    run.report = Some(report);
+    Ok(run)
+}
+
+/// Runs every connection of the deployment (the scheduled event carries none).
+pub async fn run_all(deployment: &Deployment) -> Result<Vec<(ConnectionId, Result<PullRun, SyncError>)>, SyncError> {
+    let connections = deployment.store.connections().list().await?;
+    let mut runs = Vec::new();
+    for conn in connections {
+        let result = run_puller(deployment, &conn).await;
+        runs.push((conn, result));
+    }
+    Ok(runs)
+}

@@ -1,0 +1,96 @@
+//! `sweep`: completeness must not depend on webhooks. Every booked Focus document changed since the last sweep
+//! (with an overlap) that is not yet `posted`, `failed`, `skipped` or `needs_review` is put on the queue, the same
+//! way a webhook would.
+
+use chrono::{Duration, TimeZone, Utc};
+
+use super::error::SyncError;
+use super::messages::DocumentMessage;
+use super::services::{Connection, Deployment};
+use crate::domain::{DocumentKind, DocumentRef};
+use crate::focus::{CreditNoteFilter, InvoiceFilter, InvoiceStatus, paging::sweep_since};
+use crate::store::{ConnectionConfig, CursorName};
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Swept {
+    pub listed: u32,
+    pub enqueued: u32,
+}
+
+pub async fn sweep(deployment: &Deployment, conn: &Connection, config: &ConnectionConfig) -> Result<Swept, SyncError> {
+    let store = &deployment.store;
+    let started = deployment.clock.now();
+    let since = match store.cursors().get(&conn.id, CursorName::FocusSweep).await? {
+        Some(last) => sweep_since(last),
+        // First sweep: everything since the day before the start date (documents are dated, not timed).
+        None => Utc.from_utc_datetime(&config.start_date.and_hms_opt(0, 0, 0).expect("midnight")) - Duration::days(1),
+    };
+    let department = Some(config.focus_department_id.clone());
+    let invoices = conn
+        .focus
+        .invoices(&InvoiceFilter {
+            department_id: department.clone(),
+            status: vec![InvoiceStatus::Outstanding, InvoiceStatus::Matched],
+            updated_since: Some(since),
+            ..Default::default()
+        })
+        .await?;
+    let credit_notes = conn
+        .focus
+        .credit_notes(&CreditNoteFilter {
+            department_id: department,
+            updated_since: Some(since),
+            ..Default::default()
+        })
+        .await?;
+    let candidates = invoices
+        .iter()
+        .filter(|i| i.invoice_date.is_some_and(|d| d >= config.start_date))
+        .map(|i| (DocumentKind::Invoice, i.id.clone()))
+        .chain(
+            credit_notes
+                .iter()
+                .filter(|c| c.credit_note_date.is_some_and(|d| d >= config.start_date))
+                .map(|c| (DocumentKind::CreditNote, c.id.clone())),
+        );
+    let mut swept = Swept::default();
+    for (kind, id) in candidates {
+        swept.listed += 1;
+        let Ok(document) = DocumentRef::new(kind, id) else {
+            continue;
+        };
+        let known = store.documents().get(&conn.id, &document).await?;
+        if known.is_some_and(|r| !r.state.awaits_posting()) {
+            continue;
+        }
+        let message = DocumentMessage {
+            connection: conn.id.clone(),
+            document,
+            event: "sweep".into(),
+        };
+        deployment
+            .sqs
+            .send_message()
+            .queue_url(&deployment.queue_url)
+            .message_body(serde_json::to_string(&message).expect("a message serialises"))
+            .message_group_id(message.group_id())
+            .message_deduplication_id(message.deduplication_id(started))
+            .send()
+            .await
+            .map_err(|e| {
+                SyncError::transient(
+                    "QUEUE_UNAVAILABLE",
+                    format!(
+                        "The documents queue did not take a message: {}",
+                        aws_sdk_sqs::error::DisplayErrorContext(&e)
+                    ),
+                )
+            })?;
+        swept.enqueued += 1;
+    }
+    store
+        .cursors()
+        .advance(&conn.id, CursorName::FocusSweep, started)
+        .await?;
+    Ok(swept)
+}

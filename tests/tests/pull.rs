@@ -1,0 +1,214 @@
+//! Pull, end to end: Octopus reconciliations → Focus payments, the sweep for missed webhooks, the daily budgets.
+
+use chrono::{Duration, NaiveDate};
+use focus_octopus::domain::{DocumentKind, DocumentRef, DocumentState};
+use focus_octopus::octopus::Operation;
+use focus_octopus::sync::puller::run_puller;
+use focus_octopus_tests::focus_sim::{line, rates};
+use focus_octopus_tests::octopus_sim::{DOSSIER, SimBookingKey};
+use focus_octopus_tests::push_world::PushWorld;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+fn march(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
+}
+
+fn v1(nr: i32) -> SimBookingKey {
+    SimBookingKey {
+        bookyear: 1,
+        journal: "V1".into(),
+        document_nr: nr,
+    }
+}
+
+/// Books `n` invoices of 100.00 + 21 % and posts them; returns their Focus ids in booking order.
+async fn posted_invoices(world: &PushWorld, n: usize) -> Vec<String> {
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(
+            world
+                .focus
+                .invoice(
+                    ("company", &company),
+                    vec![line(dec!(1), dec!(100), rates::VAT_21)],
+                    march(2),
+                )
+                .await
+                .0,
+        );
+    }
+    world.pump(50).await;
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), n);
+    ids
+}
+
+async fn run(world: &PushWorld) -> focus_octopus::sync::puller::PullRun {
+    world.clock.advance(Duration::minutes(30));
+    run_puller(&world.deployment, &world.conn).await.expect("a run")
+}
+
+fn amounts(world: &PushWorld, id: &str) -> Vec<Decimal> {
+    world.focus.payments(id).into_iter().map(|p| p.1).collect()
+}
+
+#[tokio::test]
+async fn full_partial_and_over_payments_reach_focus_exactly_once() {
+    let world = PushWorld::start().await;
+    let ids = posted_invoices(&world, 3).await;
+    world.octopus.reconcile(DOSSIER, &v1(1), dec!(121), march(10));
+    world.octopus.reconcile(DOSSIER, &v1(2), dec!(40), march(10));
+    world.octopus.reconcile(DOSSIER, &v1(3), dec!(171), march(11));
+    run(&world).await;
+    world.octopus.reconcile(DOSSIER, &v1(2), dec!(81), march(20));
+    run(&world).await;
+
+    assert_eq!(amounts(&world, &ids[0]), [dec!(121)]);
+    assert_eq!(amounts(&world, &ids[1]), [dec!(40), dec!(81)]);
+    assert_eq!(
+        amounts(&world, &ids[2]),
+        [dec!(171)],
+        "an overpayment is registered as Octopus balanced it"
+    );
+    let paid_at = world.focus.payments(&ids[1])[1].0;
+    assert_eq!(
+        paid_at.to_rfc3339(),
+        "2026-03-20T11:00:00+00:00",
+        "the payment's date, at noon in Belgium"
+    );
+
+    for _ in 0..3 {
+        run(&world).await;
+    }
+    assert_eq!(
+        world.focus.count("invoices.registerPayment"),
+        4,
+        "three more runs changed nothing"
+    );
+    assert!(world.octopus.over_limit().is_empty());
+}
+
+#[tokio::test]
+async fn a_registration_whose_answer_was_lost_is_checked_in_focus_not_sent_again() {
+    let world = PushWorld::start().await;
+    let ids = posted_invoices(&world, 1).await;
+    world.octopus.reconcile(DOSSIER, &v1(1), dec!(121), march(10));
+    world.focus.commit_then_drop("invoices.registerPayment", 1);
+
+    let first = run(&world).await;
+    assert_eq!(first.report.unwrap().failed[0].code, "FOCUS_OUTCOME_UNKNOWN");
+    run(&world).await;
+    run(&world).await;
+
+    assert_eq!(amounts(&world, &ids[0]), [dec!(121)]);
+    assert_eq!(world.focus.count("invoices.registerPayment"), 1);
+    let record = world
+        .deployment
+        .store
+        .documents()
+        .get(
+            &world.conn,
+            &DocumentRef::new(DocumentKind::Invoice, ids[0].clone()).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let payments = record.payments.unwrap();
+    assert_eq!((payments.registered, payments.pending), (dec!(121), None));
+}
+
+#[tokio::test]
+async fn a_reconciliation_undone_after_focus_was_paid_needs_review_and_is_reported() {
+    let world = PushWorld::start().await;
+    let ids = posted_invoices(&world, 1).await;
+    world.octopus.reconcile(DOSSIER, &v1(1), dec!(121), march(10));
+    run(&world).await;
+
+    world.octopus.unreconcile(DOSSIER, &v1(1));
+    let undone = run(&world).await;
+
+    let report = undone.report.unwrap();
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("Octopus now shows 0 paid") && n.contains("121")),
+        "{:?}",
+        report.notes
+    );
+    let record = world
+        .deployment
+        .store
+        .documents()
+        .get(
+            &world.conn,
+            &DocumentRef::new(DocumentKind::Invoice, ids[0].clone()).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.state, DocumentState::NeedsReview);
+    assert_eq!(amounts(&world, &ids[0]), [dec!(121)], "Focus keeps its payment");
+    let stored = world.deployment.store.runs().recent(&world.conn, 1).await.unwrap();
+    assert_eq!(stored[0].notes, report.notes);
+}
+
+#[tokio::test]
+async fn the_sweep_posts_every_document_whose_webhook_was_lost() {
+    let world = PushWorld::start().await;
+    world.focus.plan().drop_ratio = 0.1;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    for n in 0..200u32 {
+        world
+            .focus
+            .invoice(
+                ("company", &company),
+                vec![line(dec!(1), Decimal::from(10 + n), rates::VAT_21)],
+                march(1 + n % 28),
+            )
+            .await;
+    }
+    world.pump(100).await;
+    let lost = world.focus.deliveries().dropped.len();
+    assert!(lost >= 10, "about 10 % of 200 webhooks were lost: {lost}");
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 200 - lost);
+
+    let run = run(&world).await;
+    world.pump(100).await;
+
+    assert_eq!(run.swept.enqueued as usize, lost);
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 200);
+    let posted = world.deployment.store.documents().list(&world.conn).await.unwrap();
+    assert!(posted.iter().all(|d| d.state == DocumentState::Posted));
+}
+
+#[tokio::test]
+async fn a_day_of_scheduled_runs_stays_within_every_octopus_daily_limit() {
+    let world = PushWorld::start().await;
+    let ids = posted_invoices(&world, 5).await;
+    // Make the accounts cache exist, as the poster does, so the runs refresh it through the feed.
+    for (i, _) in ids.iter().enumerate() {
+        world.octopus.reconcile(DOSSIER, &v1(i as i32 + 1), dec!(10), march(5));
+    }
+    let mut failures = Vec::new();
+    for _ in 0..48 {
+        let run = run(&world).await;
+        failures.extend(run.report.unwrap().failed);
+    }
+
+    assert!(failures.is_empty(), "{failures:?}");
+    assert!(world.octopus.over_limit().is_empty());
+    let per_operation = world.octopus.received_per_operation();
+    assert!(per_operation["getModifiedBalancingRelations"] <= 48);
+    assert!(per_operation["getVatCodes"] <= 2);
+    println!("Octopus calls over a simulated day of runs: {per_operation:?}");
+    for id in &ids {
+        assert_eq!(amounts(&world, id), [dec!(10)]);
+    }
+    let _ = Operation::GetModifiedBalancings;
+}
