@@ -212,3 +212,51 @@ async fn a_day_of_scheduled_runs_stays_within_every_octopus_daily_limit() {
     }
     let _ = Operation::GetModifiedBalancings;
 }
+
+#[tokio::test]
+async fn a_payment_made_in_focus_is_booked_and_balanced_in_octopus_once_and_ours_do_not_bounce() {
+    let mut config = focus_octopus_tests::push_world::push_config();
+    config.options.payment_journal = Some(focus_octopus::domain::JournalKey::new("F1").unwrap());
+    let world = PushWorld::start_with(config).await;
+    let ids = posted_invoices(&world, 2).await;
+    let ours = |id: &str| {
+        world
+            .octopus
+            .bookings(DOSSIER)
+            .into_iter()
+            .filter(|b| b.0.journal == "F1" && b.3["bookingLines"][0]["reference"] == format!("Focus payment {id}"))
+            .count()
+    };
+
+    let paid_at = chrono::DateTime::parse_from_rfc3339("2026-03-12T10:00:00+01:00")
+        .unwrap()
+        .to_utc();
+    world.focus.plan().copies = 2;
+    world.focus.pay_in_focus(&ids[0], dec!(121), paid_at).await;
+    world.pump(20).await;
+
+    assert_eq!(ours(&ids[0]), 1, "one payment booking in F1");
+    let balancings: Vec<_> = world.octopus.state().dossiers[&DOSSIER]
+        .balancings
+        .iter()
+        .map(|b| (b.debet.clone(), b.amount))
+        .collect();
+    assert_eq!(balancings, [((1, "V1".to_owned(), 1, -1), dec!(121))]);
+
+    // The puller sees that balancing and registers nothing: Focus had the payment first.
+    run(&world).await;
+    assert_eq!(world.focus.count("invoices.registerPayment"), 0);
+
+    // A payment reconciled in Octopus is registered by the puller; its webhook comes back and books nothing.
+    world.octopus.reconcile(DOSSIER, &v1(2), dec!(121), march(13));
+    run(&world).await;
+    world.focus.flush_webhooks().await;
+    world.pump(20).await;
+    assert_eq!(amounts(&world, &ids[1]), [dec!(121)]);
+    assert_eq!(
+        ours(&ids[1]),
+        0,
+        "our own registration did not bounce back into Octopus"
+    );
+    assert_eq!(ours(&ids[0]), 1);
+}

@@ -203,6 +203,33 @@ impl OctopusClient {
     }
 }
 
+impl OctopusClient {
+    /// `GET financialdiversbookings/modified` (48 a day); `bookyear` None means all bookyears (-1). 404 means none.
+    pub async fn modified_financial_bookings(
+        &self,
+        bookyear: Option<BookyearId>,
+        journal: Option<&str>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<FinancialDiversBooking>, OctopusError> {
+        let mut query = vec![
+            ("bookyearId", bookyear.map_or(-1, |b| b.0).to_string()),
+            ("modifiedTimeStamp", super::keys::modified_timestamp(since)),
+        ];
+        if let Some(journal) = journal {
+            query.push(("journalKey", journal.to_owned()));
+        }
+        let call = Call {
+            op: Operation::GetModifiedFinancialDiversBookings,
+            method: Method::GET,
+            path: self.dossier_path("/financialdiversbookings/modified"),
+            query,
+            body: None,
+            resendable: true,
+        };
+        list_or_empty(call.op, self.execute(&call).await)
+    }
+}
+
 /// The refusals a journal gives a booking: 403 is a lock (the desktop client has it open), -13 a number out of order.
 fn journal_refusal(e: OctopusError, journal: &str, attempted: i32) -> OctopusError {
     match e {

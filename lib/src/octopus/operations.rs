@@ -25,11 +25,12 @@ pub enum Operation {
     GetModifiedBalancings,
     InsertBalancing,
     InsertFinancialDiversBooking,
+    GetModifiedFinancialDiversBookings,
     GetReportOpenClient,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 20] = [
+    pub const ALL: [Operation; 21] = [
         Operation::AuthenticateUser,
         Operation::GetDossiers,
         Operation::ConnectDossier,
@@ -49,6 +50,7 @@ impl Operation {
         Operation::GetModifiedBalancings,
         Operation::InsertBalancing,
         Operation::InsertFinancialDiversBooking,
+        Operation::GetModifiedFinancialDiversBookings,
         Operation::GetReportOpenClient,
     ];
 
@@ -74,6 +76,7 @@ impl Operation {
             GetModifiedBalancings => "getModifiedBalancingRelations",
             InsertBalancing => "insertBalancing",
             InsertFinancialDiversBooking => "insertFinancialDiversBooking",
+            GetModifiedFinancialDiversBookings => "getModifiedFinancialDiversBookings",
             GetReportOpenClient => "getReportOpenClient",
         }
     }
@@ -95,7 +98,11 @@ impl Operation {
             GetDossiers | ConnectDossier => Some(150),
             GetBookyears | GetJournals | GetReportOpenClient => Some(24),
             GetAccounts | GetVatCodes | GetAllRelations => Some(2),
-            GetModifiedAccounts | GetModifiedRelations | GetModifiedBuySellBookings | GetModifiedBalancings => Some(48),
+            GetModifiedAccounts
+            | GetModifiedRelations
+            | GetModifiedBuySellBookings
+            | GetModifiedBalancings
+            | GetModifiedFinancialDiversBookings => Some(48),
             SearchRelations
             | InsertUpdateRelation
             | InsertBuySellBooking

@@ -81,6 +81,9 @@ pub struct PaymentState {
     /// Focus payments booked in Octopus (the option of DESIGN.md §4.3), in total.
     #[serde(default)]
     pub booked_from_focus: Decimal,
+    /// A Focus payment being booked in Octopus: written before the booking, completed after the balancing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus_pending: Option<FocusPaymentBooking>,
     /// Bumped by every write; a write names the version it read.
     #[serde(default)]
     pub version: u64,
@@ -91,6 +94,21 @@ impl PaymentState {
     pub fn paid_in_octopus(&self) -> Decimal {
         self.balanced.values().sum()
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FocusPaymentBooking {
+    pub amount: Decimal,
+    pub date: chrono::NaiveDate,
+    /// The payment journal's booking: bookyear, journal and number reserved.
+    pub booking: crate::domain::BookingKey,
+    pub period: i32,
+    /// The customer's Octopus relation (credited on the payment line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation: Option<i32>,
+    /// The booking is in Octopus (posted, or found after a lost answer).
+    pub booked: bool,
+    pub started_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -354,14 +372,26 @@ impl Documents<'_> {
         }
     }
 
-    /// The document booked under `booking` (reverse index; eventually consistent).
+    /// The document booked under `booking`: its booking item (written with `posted`), then its record. Two direct
+    /// reads, strongly consistent, whatever the number of documents.
     pub async fn find_by_booking(
         &self,
         conn: &ConnectionId,
         booking: &BookingKey,
     ) -> Result<Option<DocumentRecord>, StoreError> {
-        let items = self.store.query_gsi1(keys::booking_index(conn, booking)).await?;
-        items.into_iter().next().map(from_item).transpose()
+        let Some(item) = self
+            .store
+            .get_item(keys::connection(conn), keys::booking(booking))
+            .await?
+        else {
+            return Ok(None);
+        };
+        #[derive(Deserialize)]
+        struct BookingItem {
+            document: DocumentRef,
+        }
+        let pointer: BookingItem = from_item(item)?;
+        self.get(conn, &pointer.document).await
     }
 
     /// Every document record of the connection.

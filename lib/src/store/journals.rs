@@ -7,7 +7,7 @@
 //! intent behind, so the next attempt knows which document may already be booked under which number.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -269,12 +269,35 @@ impl Journals<'_> {
                 key: "document update".into(),
                 reason: e.to_string(),
             })?;
+        // The booking's reverse item: a booking belongs to one document for good.
+        let booking_item = Put::builder()
+            .table_name(&self.store.table)
+            .item(keys::PK, s(keys::connection(conn)))
+            .item(keys::SK, s(keys::booking(booking)))
+            .item("document", value(doc)?)
+            .condition_expression("attribute_not_exists(#pk) OR (#doc.#kind = :kind AND #doc.#id = :id)")
+            .set_expression_attribute_names(Some(HashMap::from([
+                ("#pk".into(), keys::PK.into()),
+                ("#doc".into(), "document".into()),
+                ("#kind".into(), "kind".into()),
+                ("#id".into(), "id".into()),
+            ])))
+            .set_expression_attribute_values(Some(HashMap::from([
+                (":kind".into(), s(doc.kind.as_str())),
+                (":id".into(), s(doc.id.as_str())),
+            ])))
+            .build()
+            .map_err(|e| StoreError::Corrupt {
+                key: "booking item".into(),
+                reason: e.to_string(),
+            })?;
         let result = self
             .store
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(journal_update).build())
             .transact_items(TransactWriteItem::builder().update(document_update).build())
+            .transact_items(TransactWriteItem::builder().put(booking_item).build())
             .send()
             .await;
         let err = match result {
@@ -296,6 +319,11 @@ impl Journals<'_> {
         if failed(0) {
             return Err(StoreError::Contended {
                 what: format!("the intent of journal {} (it no longer names {doc})", booking.journal),
+            });
+        }
+        if failed(2) {
+            return Err(StoreError::AlreadyExists {
+                what: format!("Booking {booking} (recorded for another document)"),
             });
         }
         Err(StoreError::aws("TransactWriteItems", err))

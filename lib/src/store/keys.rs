@@ -40,6 +40,15 @@ pub fn booking_index(conn: &ConnectionId, booking: &BookingKey) -> String {
     )
 }
 
+/// The booking's own item (`BOOKING#<bookyear>#<journal>#<nr>`), pointing at its document: a direct read, strongly
+/// consistent and of constant cost whatever the history (the GSI keeps the same mapping for queries).
+pub fn booking(booking: &BookingKey) -> String {
+    format!(
+        "BOOKING#{}#{}#{}",
+        booking.bookyear, booking.journal, booking.document_nr
+    )
+}
+
 pub fn journal(bookyear: BookyearId, journal: &JournalKey) -> String {
     format!("JOURNAL#{bookyear}#{journal}")
 }

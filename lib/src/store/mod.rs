@@ -30,7 +30,8 @@ pub use connections::{ConnectionConfig, ConnectionOptions, Connections, Versione
 pub use cursors::{CursorName, Cursors};
 pub use customers::{CustomerMapping, Customers};
 pub use documents::{
-    Begun, DocumentRecord, DocumentUpdate, Documents, PaymentState, PendingPayment, PostedAmounts, RecordedError,
+    Begun, DocumentRecord, DocumentUpdate, Documents, FocusPaymentBooking, PaymentState, PendingPayment, PostedAmounts,
+    RecordedError,
 };
 pub use error::StoreError;
 pub use journals::{JournalCounter, JournalIntent, Journals};

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod error;
+pub mod focus_payment;
 pub mod messages;
 pub mod poster;
 pub mod pull_payments;

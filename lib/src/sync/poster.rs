@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 
+use super::focus_payment::book_focus_payment;
 use super::messages::DocumentMessage;
 use super::push_document::{PushOutcome, push_document};
 use super::services::Deployment;
@@ -51,12 +52,12 @@ pub async fn post_batch(deployment: &Deployment, event: &SqsEvent) -> SqsBatchRe
             notes: Vec::new(),
         });
         report.attempted += 1;
-        if message.event == "invoice.paymentRegistered" {
-            // Booking Focus payments in Octopus is an option of the pull side (DESIGN.md §4.3).
-            report.skipped += 1;
-            continue;
-        }
-        match push_document(deployment, &message).await {
+        let outcome = if message.event == "invoice.paymentRegistered" {
+            book_focus_payment(deployment, &message).await
+        } else {
+            push_document(deployment, &message).await
+        };
+        match outcome {
             Ok(PushOutcome::Posted(_) | PushOutcome::Confirmed(_)) => report.done += 1,
             Ok(PushOutcome::Skipped(_) | PushOutcome::Unchanged) => report.skipped += 1,
             Ok(PushOutcome::NeedsReview(reason)) => report.notes.push(format!("{}: {reason}", message.document)),

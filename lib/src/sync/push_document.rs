@@ -152,7 +152,7 @@ async fn fetch(conn: &Connection, doc: &DocumentRef) -> Result<Fetched, SyncErro
     }
 }
 
-fn customer_of(customer: &crate::focus::Ref) -> Result<CustomerRef, SyncError> {
+pub(super) fn customer_of(customer: &crate::focus::Ref) -> Result<CustomerRef, SyncError> {
     let kind = match customer.kind.as_str() {
         "company" => FocusCustomerType::Company,
         "contact" => FocusCustomerType::Contact,
@@ -257,7 +257,7 @@ fn posted_amounts(draft: &BookingDraft, customer: &CustomerRef) -> PostedAmounts
 }
 
 /// The open bookyear and period holding `date`, from the cache, then once more from Octopus.
-async fn bookyear_for(
+pub(super) async fn bookyear_for(
     conn: &Connection,
     date: chrono::NaiveDate,
     now: DateTime<Utc>,
@@ -322,7 +322,7 @@ async fn post(
     let amounts = posted_amounts(&draft, customer);
 
     for _ in 0..SEQUENCE_ATTEMPTS {
-        let intent = reserve(deployment, conn, bookyear, &journal, doc, now).await?;
+        let intent = reserve(deployment, conn, bookyear, &journal, doc, JournalUse::Sales, now).await?;
         let booking = BuySellBooking {
             bookyear_key: BookyearKey { id: bookyear },
             journal_key: journal.as_str().to_owned(),
@@ -367,7 +367,7 @@ async fn post(
             Err(OctopusError::IllegalSequence { last_booked, .. }) => {
                 let last = match last_booked {
                     Some(last) if last >= 0 => last as u32,
-                    _ => last_booked_in_octopus(conn, bookyear, &journal).await?,
+                    _ => last_booked_in_octopus(conn, bookyear, &journal, JournalUse::Sales).await?,
                 };
                 if last >= intent.document_nr
                     && let Some(found) = find_own_booking(conn, bookyear, &journal, &draft.reference, &intent).await?
@@ -404,14 +404,24 @@ async fn post(
     ))
 }
 
+/// What a journal is used for, so a wrong choice is refused before anything is booked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum JournalUse {
+    /// A sales journal taking `buysellbookings` (V, insertion type 1).
+    Sales,
+    /// A financial or diverse journal taking Focus payments (F or D).
+    Payments,
+}
+
 /// Reserves the next number of the journal for `doc`, initialising the counter from Octopus on first use and
 /// resolving another document's intent left behind by a crash.
-async fn reserve(
+pub(super) async fn reserve(
     deployment: &Deployment,
     conn: &Connection,
     bookyear: BookyearId,
     journal: &JournalKey,
     doc: &DocumentRef,
+    journal_use: JournalUse,
     now: DateTime<Utc>,
 ) -> Result<JournalIntent, SyncError> {
     let journals = deployment.store.journals();
@@ -427,12 +437,14 @@ async fn reserve(
         match attempt {
             Ok(intent) => return Ok(intent),
             Err(crate::store::StoreError::NotFound { .. }) => {
-                let last = last_booked_in_octopus(conn, bookyear, journal).await?;
+                let last = last_booked_in_octopus(conn, bookyear, journal, journal_use).await?;
                 let counter = journals.initialise(&conn.id, bookyear, journal, last, now).await?;
                 conn.remember_last_booked(bookyear, journal, Some(counter.last_booked))
                     .await;
             }
-            Err(crate::store::StoreError::IntentHeld { intent, .. }) if now - intent.started_at >= STALE_INTENT => {
+            Err(crate::store::StoreError::IntentHeld { intent, .. })
+                if journal_use == JournalUse::Sales && now - intent.started_at >= STALE_INTENT =>
+            {
                 resolve_stale_intent(deployment, conn, bookyear, journal, &intent, now).await?;
                 conn.remember_last_booked(bookyear, journal, None).await;
             }
@@ -448,29 +460,39 @@ async fn reserve(
     ))
 }
 
-/// The journal's last booked number as Octopus lists it; the journal must be a sales journal taking bookings.
-async fn last_booked_in_octopus(
+/// The journal's last booked number as Octopus lists it; the journal must suit its use.
+pub(super) async fn last_booked_in_octopus(
     conn: &Connection,
     bookyear: BookyearId,
     journal: &JournalKey,
+    journal_use: JournalUse,
 ) -> Result<u32, SyncError> {
     let journals = conn.octopus.refresh_journals(bookyear).await?;
     let found = journals.iter().find(|j| j.journal_key == journal.as_str()).ok_or_else(|| {
         SyncError::permanent(
             "OCTOPUS_JOURNAL_MISSING",
-            format!("Octopus has no journal {journal} in bookyear {bookyear}. Choose an existing sales journal with `focus-octopus connect`."),
+            format!("Octopus has no journal {journal} in bookyear {bookyear}. Choose an existing journal with `focus-octopus connect`."),
         )
     })?;
-    if !found.takes_sales_bookings() {
-        return Err(SyncError::permanent(
+    match journal_use {
+        JournalUse::Sales if !found.takes_sales_bookings() => Err(SyncError::permanent(
             "OCTOPUS_JOURNAL_NOT_SALES",
             format!(
                 "Octopus journal {journal} is not a sales journal that takes bookings (insertion type 1). Choose one \
                  with `focus-octopus connect`."
             ),
-        ));
+        )),
+        JournalUse::Payments if !(found.journal_key.starts_with('F') || found.journal_key.starts_with('D')) => {
+            Err(SyncError::permanent(
+                "OCTOPUS_JOURNAL_NOT_FINANCIAL",
+                format!(
+                    "Octopus journal {journal} is not a financial or diverse journal, so it cannot take payments. \
+                     Choose an F or D journal as the payment journal."
+                ),
+            ))
+        }
+        _ => Ok(found.last_booked_document_nr.unwrap_or(0).max(0) as u32),
     }
-    Ok(found.last_booked_document_nr.unwrap_or(0).max(0) as u32)
 }
 
 /// Our booking among the journal's recent bookings, by reference and (for a recent intent) number.

@@ -37,8 +37,142 @@ fn counts<'a>(names: impl Iterator<Item = &'a str>) -> BTreeMap<String, u64> {
     map
 }
 
+/// Writes `count` posted-document records (with their booking index) that no run will touch: the history a
+/// mature connection has.
+async fn add_history(world: &PushWorld, count: usize) -> anyhow::Result<()> {
+    use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+    use focus_octopus::domain::{BookingKey, BookyearId, DocumentKind, DocumentRef, JournalKey};
+    use focus_octopus::store::keys;
+    let s = |v: String| AttributeValue::S(v);
+    let mut batch = Vec::new();
+    for i in 0..count {
+        let doc = DocumentRef::new(DocumentKind::Invoice, format!("history-{i}"))?;
+        let booking = BookingKey {
+            bookyear: BookyearId(1),
+            journal: JournalKey::new("V9")?,
+            document_nr: i as u32 + 1,
+        };
+        let item = [
+            (keys::PK, s(keys::connection(&world.conn))),
+            (keys::SK, s(keys::document(&doc))),
+            (keys::GSI1PK, s(keys::booking_index(&world.conn, &booking))),
+            (keys::GSI1SK, s(keys::document(&doc))),
+            ("state", s("posted".into())),
+            ("updated_at", s("2026-01-15T09:00:00Z".into())),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        batch.push(
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item)).build()?)
+                .build(),
+        );
+        let pointer = [
+            (keys::PK, s(keys::connection(&world.conn))),
+            (keys::SK, s(keys::booking(&booking))),
+            (
+                "document",
+                AttributeValue::M(
+                    [
+                        ("kind".to_owned(), s("invoice".into())),
+                        ("id".to_owned(), s(doc.id.clone())),
+                    ]
+                    .into(),
+                ),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        batch.push(
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(pointer)).build()?)
+                .build(),
+        );
+        if batch.len() >= 24 || i + 1 == count {
+            world
+                .aws
+                .dynamodb
+                .batch_write_item()
+                .request_items(world.deployment.store.table(), std::mem::take(&mut batch))
+                .send()
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The puller's cost for one run in which 100 documents were paid, on top of `history` mapped documents.
+async fn puller_run(history: usize) -> anyhow::Result<(usize, usize, f64)> {
+    use focus_octopus_tests::octopus_sim::{DOSSIER, SimBookingKey};
+    let world = PushWorld::start().await;
+    let company = world.focus.add_company("Klant BV", Some("BE0477472701"), "BE");
+    for n in 0..100u32 {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1 + n % 28).expect("a March day");
+        world
+            .focus
+            .invoice(
+                ("company", &company),
+                vec![line(Decimal::ONE, Decimal::from(100 + n), rates::VAT_21)],
+                day,
+            )
+            .await;
+    }
+    world.pump(100).await;
+    add_history(&world, history.saturating_sub(100)).await?;
+    // A first run settles the cursors; the measured run sees only the day's changes.
+    world.clock.advance(Duration::minutes(30));
+    focus_octopus::sync::puller::run_puller(&world.deployment, &world.conn).await?;
+    for nr in 1..=100 {
+        let key = SimBookingKey {
+            bookyear: 1,
+            journal: "V1".into(),
+            document_nr: nr,
+        };
+        world.octopus.reconcile(
+            DOSSIER,
+            &key,
+            Decimal::from(50),
+            NaiveDate::from_ymd_opt(2026, 3, 30).expect("a day"),
+        );
+    }
+    world.clock.advance(Duration::minutes(30));
+    let (focus_before, octopus_before) = (world.focus.received().len(), world.octopus.received().len());
+    let started = Instant::now();
+    let run = focus_octopus::sync::puller::run_puller(&world.deployment, &world.conn).await?;
+    let wall = started.elapsed().as_secs_f64() * 1000.0;
+    anyhow::ensure!(run.payments.payments_registered == 100, "{:?}", run.report);
+    Ok((
+        world.octopus.received().len() - octopus_before,
+        world.focus.received().len() - focus_before,
+        wall,
+    ))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    push_steady_state().await?;
+    let small = puller_run(1_000).await?;
+    let large = puller_run(100_000).await?;
+    println!();
+    println!("## Puller: one run with 100 documents paid, against the history of mapped documents");
+    println!();
+    println!("| mapped documents | Octopus calls | Focus calls | wall time |");
+    println!("|---|---|---|---|");
+    for (history, (octopus, focus, wall)) in [(1_000, small), (100_000, large)] {
+        println!("| {history} | {octopus} | {focus} | {wall:.0} ms |");
+    }
+    println!();
+    println!(
+        "Wall-time ratio 100,000 / 1,000: **{:.2}** (target ≤ 1.2); call counts identical: **{}**.",
+        large.2 / small.2,
+        small.0 == large.0 && small.1 == large.1
+    );
+    Ok(())
+}
+
+async fn push_steady_state() -> anyhow::Result<()> {
     let (world, dynamodb) = PushWorld::start_counting(push_config()).await;
     let customers: Vec<String> = (0..5)
         .map(|i| {

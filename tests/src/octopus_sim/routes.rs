@@ -137,6 +137,7 @@ fn operation_of(
             ["balancings", "modified"] if get => GetModifiedBalancings,
             ["balancings"] if post => InsertBalancing,
             ["financialdiversbookings"] if post => InsertFinancialDiversBooking,
+            ["financialdiversbookings", "modified"] if get => GetModifiedFinancialDiversBookings,
             ["reports", "clients", "open"] if post => GetReportOpenClient,
             _ => return None,
         },
@@ -495,6 +496,26 @@ fn dossier_operation(
         }
         InsertBalancing => insert_balancing(d, body, now),
         InsertFinancialDiversBooking => insert_financial_booking(d, body, now),
+        GetModifiedFinancialDiversBookings => {
+            let Some(by) = query.get("bookyearId").and_then(|v| v.parse::<i32>().ok()) else {
+                return technical(400, "Invalid or missing parameters passed");
+            };
+            let since = match modified_since(query, true) {
+                Ok(since) => since.unwrap_or(DateTime::<Utc>::MIN_UTC),
+                Err(r) => return r,
+            };
+            let journal = query.get("journalKey");
+            list(
+                d.bookings
+                    .iter()
+                    .filter(|b| b.journal.starts_with('F') || b.journal.starts_with('D'))
+                    .filter(|b| (by == -1 || b.bookyear == by) && journal.is_none_or(|j| &b.journal == j))
+                    .filter(|b| b.modified_at >= since)
+                    .map(|b| b.data.clone())
+                    .collect(),
+                "No bookings found",
+            )
+        }
         GetReportOpenClient => open_items(d, body),
         AuthenticateUser | GetDossiers | ConnectDossier => unreachable!("handled before the dossier"),
     }
