@@ -260,3 +260,75 @@ async fn a_payment_made_in_focus_is_booked_and_balanced_in_octopus_once_and_ours
     );
     assert_eq!(ours(&ids[0]), 1);
 }
+
+#[tokio::test]
+async fn a_run_with_failures_is_published_to_the_report_topic_with_the_budgets_left() {
+    let world = PushWorld::start().await;
+    posted_invoices(&world, 1).await;
+    let sns = aws_sdk_sns::Client::new(&world.aws.config);
+    let topic = sns
+        .create_topic()
+        .name(format!("{}-reports", world.aws.table_name))
+        .send()
+        .await
+        .unwrap();
+    let topic_arn = topic.topic_arn().unwrap().to_owned();
+    let inbox = world
+        .aws
+        .sqs
+        .create_queue()
+        .queue_name(format!("{}-inbox", world.aws.table_name))
+        .send()
+        .await
+        .unwrap();
+    let inbox_url = inbox.queue_url().unwrap().to_owned();
+    let inbox_arn = world
+        .aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&inbox_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(&inbox_arn)
+        .send()
+        .await
+        .unwrap();
+    let deployment = world
+        .deployment_with_queue(&world.aws.documents_queue_url)
+        .with_reports(sns, topic_arn);
+    world.octopus.fail_next(Operation::GetModifiedBalancings, 3, 503);
+    world.clock.advance(Duration::minutes(30));
+
+    let run = run_puller(&deployment, &world.conn).await.unwrap();
+
+    let report = run.report.unwrap();
+    assert_eq!(report.failed[0].code, "OCTOPUS_UNAVAILABLE");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("Octopus calls left today (2026-03-02): insertBuySellBooking 399/400")),
+        "{:?}",
+        report.notes
+    );
+    let published = world
+        .aws
+        .sqs
+        .receive_message()
+        .queue_url(&inbox_url)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(published.len(), 1);
+    assert!(published[0].body().unwrap().contains("OCTOPUS_UNAVAILABLE"));
+}

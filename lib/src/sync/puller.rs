@@ -84,6 +84,9 @@ pub async fn run_puller(deployment: &Deployment, conn_id: &ConnectionId) -> Resu
         notes: run.payments.flagged.clone(),
     };
     report.failed.extend(failures);
+    report
+        .notes
+        .push(budgets_left(deployment, conn_id, &config, started).await);
     report.notes.push(format!(
         "{} payment(s) registered in Focus for {}; {} document(s) listed by the sweep, {} enqueued.",
         run.payments.payments_registered, run.payments.amount_registered, run.swept.listed, run.swept.enqueued
@@ -105,4 +108,31 @@ pub async fn run_all(deployment: &Deployment) -> Result<Vec<(ConnectionId, Resul
         runs.push((conn, result));
     }
     Ok(runs)
+}
+
+/// "Octopus calls left today: …" for the operations the sync spends most on.
+async fn budgets_left(
+    deployment: &Deployment,
+    conn: &ConnectionId,
+    config: &crate::store::ConnectionConfig,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    use crate::octopus::{DailyLimits, Operation, budget_day};
+    let limits = DailyLimits::with_overrides(config.options.octopus_daily_limits.clone());
+    let day = budget_day(now);
+    let mut parts = Vec::new();
+    for op in [
+        Operation::InsertBuySellBooking,
+        Operation::InsertUpdateRelation,
+        Operation::GetModifiedBalancings,
+        Operation::GetModifiedAccounts,
+        Operation::ConnectDossier,
+    ] {
+        let Some(limit) = limits.of(op) else { continue };
+        match deployment.store.budgets().spent(conn, op.budget_name(), day).await {
+            Ok(spent) => parts.push(format!("{} {}/{limit}", op.operation_id(), limit.saturating_sub(spent))),
+            Err(_) => parts.push(format!("{} ?/{limit}", op.operation_id())),
+        }
+    }
+    format!("Octopus calls left today ({day}): {}.", parts.join(", "))
 }
