@@ -68,3 +68,32 @@ pub async fn serve(router: Router, port: u16) -> std::io::Result<Served> {
     });
     Ok(Served { addr, task })
 }
+
+/// A server that keeps every JSON body posted to `path`, for tests of webhook delivery.
+pub struct Sink {
+    pub served: Served,
+    pub bodies: Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Sink {
+    pub async fn start(path: &str) -> Self {
+        let bodies: Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Arc::default();
+        let keep = bodies.clone();
+        let router = Router::new().route(
+            path,
+            axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+                let keep = keep.clone();
+                async move {
+                    keep.lock().unwrap_or_else(|e| e.into_inner()).push(body);
+                    axum::http::StatusCode::OK
+                }
+            }),
+        );
+        let served = serve(router, 0).await.expect("a loopback port");
+        Self { served, bodies }
+    }
+
+    pub fn bodies(&self) -> Vec<serde_json::Value> {
+        self.bodies.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}

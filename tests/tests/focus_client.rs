@@ -1,8 +1,6 @@
 //! The Focus client against the simulated Focus, with its OAuth pair in Secrets Manager and its lease in DynamoDB,
 //! both on moto.
 
-use std::sync::{Arc, Mutex};
-
 use chrono::{Duration, NaiveDate};
 use focus_octopus::domain::{ErrorClass, Failure};
 use focus_octopus::focus::{CompanyFilter, EventType, FocusError, InvoiceFilter, InvoiceStatus, Money, WebhookEvent};
@@ -390,20 +388,8 @@ async fn updated_since_returns_only_documents_changed_after_it() {
 #[tokio::test]
 async fn a_webhook_is_delivered_to_the_registered_url_with_duplicates() {
     let world = FocusWorld::start().await;
-    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let sink = received.clone();
-    let router = axum::Router::new().route(
-        "/hooks/bakkerij/s3cret",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push(body);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let receiver = focus_octopus_tests::http_server::serve(router, 0).await.unwrap();
-    let url = format!("{}/hooks/bakkerij/s3cret", receiver.url());
+    let sink = focus_octopus_tests::http_server::Sink::start("/hooks/bakkerij/s3cret").await;
+    let url = format!("{}/hooks/bakkerij/s3cret", sink.served.url());
     let client = world.client();
     client.register_webhook(&url, &EventType::RELEVANT).await.unwrap();
     assert_eq!(client.webhooks().await.unwrap()[0].types.len(), 7);
@@ -419,7 +405,7 @@ async fn a_webhook_is_delivered_to_the_registered_url_with_duplicates() {
         )
         .await;
 
-    let bodies = received.lock().unwrap().clone();
+    let bodies = sink.bodies();
     assert_eq!(bodies.len(), 3);
     for body in &bodies {
         let event = WebhookEvent::parse(&serde_json::to_vec(body).unwrap()).unwrap();

@@ -1,7 +1,5 @@
 //! The simulated Focus is as strict as the real one. Raw HTTP where the client would hide the behaviour.
 
-use std::sync::{Arc, Mutex};
-
 use chrono::{Duration, NaiveDate};
 use focus_octopus_tests::fixtures::FocusWorld;
 use focus_octopus_tests::focus_sim::{CLIENT_ID, CLIENT_SECRET, line, rates};
@@ -146,23 +144,11 @@ async fn totals_are_computed_per_rate_so_they_can_differ_from_the_sum_of_the_lin
 #[tokio::test]
 async fn webhooks_can_be_held_reordered_and_dropped() {
     let world = FocusWorld::start().await;
-    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let sink = received.clone();
-    let router = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push(body);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let receiver = focus_octopus_tests::http_server::serve(router, 0).await.unwrap();
+    let sink = focus_octopus_tests::http_server::Sink::start("/hook").await;
     world
         .client()
         .register_webhook(
-            &format!("{}/hook", receiver.url()),
+            &format!("{}/hook", sink.served.url()),
             &focus_octopus::focus::EventType::RELEVANT,
         )
         .await
@@ -179,11 +165,10 @@ async fn webhooks_can_be_held_reordered_and_dropped() {
         .sim
         .invoice(("company", &company), vec![line(dec!(1), dec!(1), rates::VAT_21)], date)
         .await;
-    assert!(received.lock().unwrap().is_empty(), "held back");
+    assert!(sink.bodies().is_empty(), "held back");
     world.sim.release_held(true).await;
-    let order: Vec<String> = received
-        .lock()
-        .unwrap()
+    let order: Vec<String> = sink
+        .bodies()
         .iter()
         .map(|b| b["subject"]["id"].as_str().unwrap().to_owned())
         .collect();
@@ -195,10 +180,6 @@ async fn webhooks_can_be_held_reordered_and_dropped() {
         .sim
         .invoice(("company", &company), vec![line(dec!(1), dec!(1), rates::VAT_21)], date)
         .await;
-    assert_eq!(
-        received.lock().unwrap().len(),
-        2,
-        "the third booking's webhook was lost"
-    );
+    assert_eq!(sink.bodies().len(), 2, "the third booking's webhook was lost");
     assert_eq!(world.sim.deliveries().dropped.len(), 1);
 }

@@ -15,6 +15,18 @@ fn invoice(id: &str) -> DocumentRef {
     DocumentRef::new(DocumentKind::Invoice, id).unwrap()
 }
 
+/// The sync's record of an invoice.
+async fn record(world: &PushWorld, id: &str) -> focus_octopus::store::DocumentRecord {
+    world
+        .deployment
+        .store
+        .documents()
+        .get(&world.conn, &invoice(id))
+        .await
+        .unwrap()
+        .expect("a record")
+}
+
 #[tokio::test]
 async fn a_booked_invoice_becomes_one_balanced_octopus_booking_with_its_customer_exported_first() {
     let world = PushWorld::start().await;
@@ -50,14 +62,7 @@ async fn a_booked_invoice_becomes_one_balanced_octopus_booking_with_its_customer
         data["relationIdentificationServiceData"]["relationKey"]["id"],
         relations[0]["relationIdentificationServiceData"]["relationKey"]["id"]
     );
-    let record = world
-        .deployment
-        .store
-        .documents()
-        .get(&world.conn, &invoice(&id))
-        .await
-        .unwrap()
-        .unwrap();
+    let record = record(&world, &id).await;
     assert_eq!(record.state, DocumentState::Posted);
 }
 
@@ -265,24 +270,10 @@ async fn a_booking_whose_answer_was_lost_is_recorded_not_booked_again() {
     assert_eq!(bookings.len(), 2);
     assert_eq!(bookings.iter().map(|b| b.0.document_nr).collect::<Vec<_>>(), [1, 2]);
     for doc in [&id, &second] {
-        let record = world
-            .deployment
-            .store
-            .documents()
-            .get(&world.conn, &invoice(doc))
-            .await
-            .unwrap()
-            .unwrap();
+        let record = record(&world, doc).await;
         assert_eq!(record.state, DocumentState::Posted);
     }
-    let first = world
-        .deployment
-        .store
-        .documents()
-        .get(&world.conn, &invoice(&id))
-        .await
-        .unwrap()
-        .unwrap();
+    let first = record(&world, &id).await;
     assert_eq!(first.booking.unwrap().document_nr, 1);
 }
 
@@ -317,14 +308,7 @@ async fn a_journal_locked_for_three_attempts_is_posted_afterwards_without_a_gap(
     );
     let bookings = world.octopus.bookings(DOSSIER);
     assert_eq!(bookings.iter().map(|b| b.0.document_nr).collect::<Vec<_>>(), [1, 2, 3]);
-    let first = world
-        .deployment
-        .store
-        .documents()
-        .get(&world.conn, &invoice(&ids[0]))
-        .await
-        .unwrap()
-        .unwrap();
+    let first = record(&world, &ids[0]).await;
     assert_eq!((first.state, first.attempts), (DocumentState::Posted, 4));
     let numbers: Vec<_> = bookings.iter().map(|b| b.2.clone().unwrap()).collect();
     assert_eq!(numbers, ["2026 / 1", "2026 / 2", "2026 / 3"], "Focus's order kept");
@@ -355,14 +339,7 @@ async fn an_unmapped_tax_rate_parks_its_invoice_and_the_next_ones_go_on_until_it
 
     world.pump(10).await;
 
-    let parked = world
-        .deployment
-        .store
-        .documents()
-        .get(&world.conn, &invoice(&export))
-        .await
-        .unwrap()
-        .unwrap();
+    let parked = record(&world, &export).await;
     assert_eq!(parked.state, DocumentState::Failed);
     let error = parked.last_error.unwrap();
     assert_eq!(error.code, "VAT_RATE_UNMAPPED");
@@ -371,14 +348,7 @@ async fn an_unmapped_tax_rate_parks_its_invoice_and_the_next_ones_go_on_until_it
         "{}",
         error.message
     );
-    let posted = world
-        .deployment
-        .store
-        .documents()
-        .get(&world.conn, &invoice(&next))
-        .await
-        .unwrap()
-        .unwrap();
+    let posted = record(&world, &next).await;
     assert_eq!(posted.state, DocumentState::Posted);
     let runs = world.deployment.store.runs().recent(&world.conn, 5).await.unwrap();
     assert!(
@@ -408,14 +378,7 @@ async fn an_unmapped_tax_rate_parks_its_invoice_and_the_next_ones_go_on_until_it
     enqueue(&world, &export, "resync").await;
     world.pump(10).await;
 
-    let posted = world
-        .deployment
-        .store
-        .documents()
-        .get(&world.conn, &invoice(&export))
-        .await
-        .unwrap()
-        .unwrap();
+    let posted = record(&world, &export).await;
     assert_eq!(posted.state, DocumentState::Posted);
     assert_eq!(posted.booking.unwrap().document_nr, 2);
 }
@@ -538,14 +501,7 @@ async fn a_posted_invoice_deleted_in_focus_needs_review() {
     world.focus.delete_document(&id).await;
     world.pump(10).await;
 
-    let record = world
-        .deployment
-        .store
-        .documents()
-        .get(&world.conn, &invoice(&id))
-        .await
-        .unwrap()
-        .unwrap();
+    let record = record(&world, &id).await;
     assert_eq!(record.state, DocumentState::NeedsReview);
     assert!(
         record

@@ -241,6 +241,44 @@ fn is_resendable(action: &str) -> bool {
     !matches!(action, "invoices.registerPayment" | "companies.add")
 }
 
+/// `{"filter": …, "page": …}`, the body of every `.list`.
+#[derive(Serialize)]
+struct ListRequest<'a, F> {
+    filter: &'a F,
+    page: super::refs::Page,
+}
+
+/// `{"id": …}`, the body of every `.info` and of single-record actions.
+#[derive(Serialize)]
+pub(super) struct Id<'a> {
+    pub id: &'a str,
+}
+
+impl FocusClient {
+    /// One page of a `.list` action.
+    pub(super) async fn list_page<F: Serialize, T: DeserializeOwned>(
+        &self,
+        action: &'static str,
+        filter: &F,
+        page: super::refs::Page,
+    ) -> Result<Vec<T>, FocusError> {
+        Ok(self
+            .call(action, &ListRequest { filter, page })
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// A `.info` action's record.
+    pub(super) async fn info<T: DeserializeOwned>(&self, action: &'static str, id: &str) -> Result<T, FocusError> {
+        self.call(action, &Id { id })
+            .await?
+            .ok_or(FocusError::UnexpectedResponse {
+                action,
+                details: "no data".into(),
+            })
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct Envelope<T> {
     data: T,

@@ -152,17 +152,6 @@ pub struct ContactFilter {
 }
 
 #[derive(Serialize)]
-struct ListRequest<'a, F> {
-    filter: &'a F,
-    page: Page,
-}
-
-#[derive(Serialize)]
-struct Id<'a> {
-    id: &'a str,
-}
-
-#[derive(Serialize)]
 struct Tag<'a> {
     id: &'a str,
     tags: &'a [String],
@@ -170,10 +159,7 @@ struct Tag<'a> {
 
 impl FocusClient {
     pub async fn companies_page(&self, filter: &CompanyFilter, page: Page) -> Result<Vec<Company>, FocusError> {
-        Ok(self
-            .call("companies.list", &ListRequest { filter, page })
-            .await?
-            .unwrap_or_default())
+        self.list_page("companies.list", filter, page).await
     }
 
     pub async fn companies(&self, filter: &CompanyFilter) -> Result<Vec<Company>, FocusError> {
@@ -181,12 +167,7 @@ impl FocusClient {
     }
 
     pub async fn company(&self, id: &str) -> Result<Company, FocusError> {
-        self.call("companies.info", &Id { id })
-            .await?
-            .ok_or(FocusError::UnexpectedResponse {
-                action: "companies.info",
-                details: "no data".into(),
-            })
+        self.info("companies.info", id).await
     }
 
     /// `companies.add` → the new company's reference (201; both documented body shapes are read).
@@ -214,10 +195,7 @@ impl FocusClient {
     }
 
     pub async fn contacts_page(&self, filter: &ContactFilter, page: Page) -> Result<Vec<Contact>, FocusError> {
-        Ok(self
-            .call("contacts.list", &ListRequest { filter, page })
-            .await?
-            .unwrap_or_default())
+        self.list_page("contacts.list", filter, page).await
     }
 
     pub async fn contacts(&self, filter: &ContactFilter) -> Result<Vec<Contact>, FocusError> {
@@ -225,11 +203,6 @@ impl FocusClient {
     }
 
     pub async fn contact(&self, id: &str) -> Result<Contact, FocusError> {
-        self.call("contacts.info", &Id { id })
-            .await?
-            .ok_or(FocusError::UnexpectedResponse {
-                action: "contacts.info",
-                details: "no data".into(),
-            })
+        self.info("contacts.info", id).await
     }
 }

@@ -292,17 +292,6 @@ pub struct CreditNoteFilter {
 }
 
 #[derive(Serialize)]
-struct ListRequest<'a, F> {
-    filter: &'a F,
-    page: Page,
-}
-
-#[derive(Serialize)]
-struct Id<'a> {
-    id: &'a str,
-}
-
-#[derive(Serialize)]
 struct RegisterPayment<'a> {
     id: &'a str,
     payment: &'a Money,
@@ -314,10 +303,7 @@ struct RegisterPayment<'a> {
 impl FocusClient {
     /// One page of `invoices.list`.
     pub async fn invoices_page(&self, filter: &InvoiceFilter, page: Page) -> Result<Vec<InvoiceSummary>, FocusError> {
-        Ok(self
-            .call("invoices.list", &ListRequest { filter, page })
-            .await?
-            .unwrap_or_default())
+        self.list_page("invoices.list", filter, page).await
     }
 
     /// Every invoice matching `filter`, page by page until a short page.
@@ -326,12 +312,7 @@ impl FocusClient {
     }
 
     pub async fn invoice(&self, id: &str) -> Result<Invoice, FocusError> {
-        self.call("invoices.info", &Id { id })
-            .await?
-            .ok_or(FocusError::UnexpectedResponse {
-                action: "invoices.info",
-                details: "no data".into(),
-            })
+        self.info("invoices.info", id).await
     }
 
     pub async fn credit_notes_page(
@@ -339,10 +320,7 @@ impl FocusClient {
         filter: &CreditNoteFilter,
         page: Page,
     ) -> Result<Vec<CreditNoteSummary>, FocusError> {
-        Ok(self
-            .call("creditNotes.list", &ListRequest { filter, page })
-            .await?
-            .unwrap_or_default())
+        self.list_page("creditNotes.list", filter, page).await
     }
 
     pub async fn credit_notes(&self, filter: &CreditNoteFilter) -> Result<Vec<CreditNoteSummary>, FocusError> {
@@ -350,7 +328,7 @@ impl FocusClient {
     }
 
     pub async fn credit_note(&self, id: &str) -> Result<CreditNote, FocusError> {
-        let data: Option<OneOrMany<CreditNote>> = self.call("creditNotes.info", &Id { id }).await?;
+        let data: Option<OneOrMany<CreditNote>> = self.call("creditNotes.info", &super::client::Id { id }).await?;
         let missing = || FocusError::UnexpectedResponse {
             action: "creditNotes.info",
             details: "no data".into(),
@@ -380,7 +358,7 @@ impl FocusClient {
 
     /// `invoices.removePayments`: removes every payment of the invoice (there is no way to remove one).
     pub async fn remove_payments(&self, invoice_id: &str) -> Result<(), FocusError> {
-        self.call::<_, serde::de::IgnoredAny>("invoices.removePayments", &Id { id: invoice_id })
+        self.call::<_, serde::de::IgnoredAny>("invoices.removePayments", &super::client::Id { id: invoice_id })
             .await
             .map(drop)
     }

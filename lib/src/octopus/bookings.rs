@@ -163,18 +163,11 @@ impl OctopusClient {
         journal: Option<&str>,
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<BuySellBooking>, OctopusError> {
-        let mut query = vec![
-            ("bookyearId", bookyear.map_or(-1, |b| b.0).to_string()),
-            ("modifiedTimeStamp", super::keys::modified_timestamp(since)),
-        ];
-        if let Some(journal) = journal {
-            query.push(("journalKey", journal.to_owned()));
-        }
         let call = Call {
             op: Operation::GetModifiedBuySellBookings,
             method: Method::GET,
             path: self.dossier_path("/buysellbookings/modified"),
-            query,
+            query: modified_query(bookyear, journal, since),
             body: None,
             resendable: true,
         };
@@ -211,23 +204,32 @@ impl OctopusClient {
         journal: Option<&str>,
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<FinancialDiversBooking>, OctopusError> {
-        let mut query = vec![
-            ("bookyearId", bookyear.map_or(-1, |b| b.0).to_string()),
-            ("modifiedTimeStamp", super::keys::modified_timestamp(since)),
-        ];
-        if let Some(journal) = journal {
-            query.push(("journalKey", journal.to_owned()));
-        }
         let call = Call {
             op: Operation::GetModifiedFinancialDiversBookings,
             method: Method::GET,
             path: self.dossier_path("/financialdiversbookings/modified"),
-            query,
+            query: modified_query(bookyear, journal, since),
             body: None,
             resendable: true,
         };
         list_or_empty(call.op, self.execute(&call).await)
     }
+}
+
+/// The query of a bookings `modified` feed: a bookyear (-1 = all), optionally a journal, and the time.
+fn modified_query(
+    bookyear: Option<BookyearId>,
+    journal: Option<&str>,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Vec<(&'static str, String)> {
+    let mut query = vec![
+        ("bookyearId", bookyear.map_or(-1, |b| b.0).to_string()),
+        ("modifiedTimeStamp", super::keys::modified_timestamp(since)),
+    ];
+    if let Some(journal) = journal {
+        query.push(("journalKey", journal.to_owned()));
+    }
+    query
 }
 
 /// The refusals a journal gives a booking: 403 is a lock (the desktop client has it open), -13 a number out of order.

@@ -125,40 +125,20 @@ impl Journals<'_> {
                 })
             };
         }
-        let intent = JournalIntent {
-            document_nr: counter.last_booked + 1,
-            document: doc.clone(),
-            started_at: now,
-        };
-        let result = self
-            .store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::journal(bookyear, journal)))
-            .update_expression("SET #intent = :intent, #at = :at")
-            .condition_expression("#last = :last AND attribute_not_exists(#intent)")
-            .expression_attribute_names("#intent", "intent")
-            .expression_attribute_names("#last", "last_booked")
-            .expression_attribute_names("#at", "updated_at")
-            .expression_attribute_values(":intent", value(&intent)?)
-            .expression_attribute_values(":last", n(counter.last_booked))
-            .expression_attribute_values(":at", s(timestamp(now)))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(intent),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::Contended {
+        match self
+            .put_intent(conn, bookyear, journal, doc, counter.last_booked, now)
+            .await?
+        {
+            Some(intent) => Ok(intent),
+            None => Err(StoreError::Contended {
                 what: format!("journal {journal}"),
             }),
-            Err(e) => Err(StoreError::aws("UpdateItem", e)),
         }
     }
 
-    /// [`Journals::reserve`] in one write when the caller knows the counter (its last `complete`): refused by the
-    /// condition if the counter moved or an intent is there, and then done the long way.
-    pub async fn reserve_after(
+    /// Writes `doc`'s intent for `expected_last + 1` if the counter is at `expected_last` without an intent;
+    /// `None` when that condition does not hold.
+    async fn put_intent(
         &self,
         conn: &ConnectionId,
         bookyear: BookyearId,
@@ -166,7 +146,7 @@ impl Journals<'_> {
         doc: &DocumentRef,
         expected_last: u32,
         now: DateTime<Utc>,
-    ) -> Result<JournalIntent, StoreError> {
+    ) -> Result<Option<JournalIntent>, StoreError> {
         let intent = JournalIntent {
             document_nr: expected_last + 1,
             document: doc.clone(),
@@ -190,9 +170,29 @@ impl Journals<'_> {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(intent),
-            Err(e) if is_condition_failure(&e) => self.reserve(conn, bookyear, journal, doc, now).await,
+            Ok(_) => Ok(Some(intent)),
+            Err(e) if is_condition_failure(&e) => Ok(None),
             Err(e) => Err(StoreError::aws("UpdateItem", e)),
+        }
+    }
+
+    /// [`Journals::reserve`] in one write when the caller knows the counter (its last `complete`): refused by the
+    /// condition if the counter moved or an intent is there, and then done the long way.
+    pub async fn reserve_after(
+        &self,
+        conn: &ConnectionId,
+        bookyear: BookyearId,
+        journal: &JournalKey,
+        doc: &DocumentRef,
+        expected_last: u32,
+        now: DateTime<Utc>,
+    ) -> Result<JournalIntent, StoreError> {
+        match self
+            .put_intent(conn, bookyear, journal, doc, expected_last, now)
+            .await?
+        {
+            Some(intent) => Ok(intent),
+            None => self.reserve(conn, bookyear, journal, doc, now).await,
         }
     }
 

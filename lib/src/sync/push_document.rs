@@ -666,58 +666,55 @@ async fn ensure_customer(
 }
 
 async fn relation_from_focus(conn: &Connection, customer: &CustomerRef, external: i32) -> Result<Relation, SyncError> {
-    let ident = RelationIdentification {
-        relation_key: None,
-        external_relation_id: Some(external),
-    };
-    let relation = match customer.kind {
+    // What the two kinds of Focus customer have in common, then one relation.
+    let (name, first_name, address, vat_number, email, language) = match customer.kind {
         FocusCustomerType::Company => {
             let c = conn.focus.company(&customer.id).await?;
             let address = c.invoicing_address().cloned();
-            let country = address.as_ref().and_then(|a| a.country.clone());
-            let vat = c.vat_number.as_deref().and_then(normalise_vat);
-            Relation {
-                relation_identification_service_data: ident,
-                name: Some(c.name.clone()),
-                client: Some(true),
-                street_and_nr: address.as_ref().and_then(|a| a.line_1.clone()),
-                postal_code: address.as_ref().and_then(|a| a.postal_code.clone()),
-                city: address.as_ref().and_then(|a| a.city.clone()),
-                country: country.clone(),
-                email: c.emails.first().map(|e| e.email.clone()),
-                currency_code: "EUR".into(),
-                vat_nr: vat.as_ref().map(|v| v.formatted.clone()),
-                vat_type: Some(vat_type(vat.as_ref(), country.as_deref())),
-                fact_language: Some(fact_language(c.language.as_deref())),
-                active: Some(true),
-                ..Default::default()
-            }
+            (
+                c.name,
+                None,
+                address,
+                c.vat_number,
+                c.emails.into_iter().next(),
+                c.language,
+            )
         }
         FocusCustomerType::Contact => {
             let c = conn.focus.contact(&customer.id).await?;
-            let address = c.addresses.first().map(|a| a.address.clone());
-            let country = address.as_ref().and_then(|a| a.country.clone());
-            let vat = c.vat_number.as_deref().and_then(normalise_vat);
-            Relation {
-                relation_identification_service_data: ident,
-                name: Some(c.last_name.clone()),
-                first_name: c.first_name.clone(),
-                client: Some(true),
-                street_and_nr: address.as_ref().and_then(|a| a.line_1.clone()),
-                postal_code: address.as_ref().and_then(|a| a.postal_code.clone()),
-                city: address.as_ref().and_then(|a| a.city.clone()),
-                country: country.clone(),
-                email: c.emails.first().map(|e| e.email.clone()),
-                currency_code: "EUR".into(),
-                vat_nr: vat.as_ref().map(|v| v.formatted.clone()),
-                vat_type: Some(vat_type(vat.as_ref(), country.as_deref())),
-                fact_language: Some(fact_language(c.language.as_deref())),
-                active: Some(true),
-                ..Default::default()
-            }
+            let address = c.addresses.into_iter().next().map(|a| a.address);
+            (
+                c.last_name,
+                c.first_name,
+                address,
+                c.vat_number,
+                c.emails.into_iter().next(),
+                c.language,
+            )
         }
     };
-    Ok(relation)
+    let country = address.as_ref().and_then(|a| a.country.clone());
+    let vat = vat_number.as_deref().and_then(normalise_vat);
+    Ok(Relation {
+        relation_identification_service_data: RelationIdentification {
+            relation_key: None,
+            external_relation_id: Some(external),
+        },
+        name: Some(name),
+        first_name,
+        client: Some(true),
+        street_and_nr: address.as_ref().and_then(|a| a.line_1.clone()),
+        postal_code: address.as_ref().and_then(|a| a.postal_code.clone()),
+        city: address.as_ref().and_then(|a| a.city.clone()),
+        vat_type: Some(vat_type(vat.as_ref(), country.as_deref())),
+        country,
+        email: email.map(|e| e.email),
+        currency_code: "EUR".into(),
+        vat_nr: vat.map(|v| v.formatted),
+        fact_language: Some(fact_language(language.as_deref())),
+        active: Some(true),
+        ..Default::default()
+    })
 }
 
 /// A posted document changed or disappeared in Focus: Octopus has no delete and few updates, so a person looks.

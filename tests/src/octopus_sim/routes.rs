@@ -456,26 +456,7 @@ fn dossier_operation(
             }
         }
         UpdateBuySellBooking => technical(400, "Updating bookings is not simulated"),
-        GetModifiedBuySellBookings => {
-            let Some(by) = query.get("bookyearId").and_then(|v| v.parse::<i32>().ok()) else {
-                return technical(400, "Invalid or missing parameters passed");
-            };
-            let since = match modified_since(query, true) {
-                Ok(since) => since.unwrap_or(DateTime::<Utc>::MIN_UTC),
-                Err(r) => return r,
-            };
-            let journal = query.get("journalKey");
-            list(
-                d.bookings
-                    .iter()
-                    .filter(|b| b.journal.starts_with('V') || b.journal.starts_with('A'))
-                    .filter(|b| (by == -1 || b.bookyear == by) && journal.is_none_or(|j| &b.journal == j))
-                    .filter(|b| b.modified_at >= since)
-                    .map(|b| b.data.clone())
-                    .collect(),
-                "No bookings found",
-            )
-        }
+        GetModifiedBuySellBookings => modified_bookings(d, query, |journal| journal.starts_with(['V', 'A'])),
         GetModifiedBalancings => {
             let since = match modified_since(query, true) {
                 Ok(since) => since.unwrap_or(DateTime::<Utc>::MIN_UTC),
@@ -496,29 +477,32 @@ fn dossier_operation(
         }
         InsertBalancing => insert_balancing(d, body, now),
         InsertFinancialDiversBooking => insert_financial_booking(d, body, now),
-        GetModifiedFinancialDiversBookings => {
-            let Some(by) = query.get("bookyearId").and_then(|v| v.parse::<i32>().ok()) else {
-                return technical(400, "Invalid or missing parameters passed");
-            };
-            let since = match modified_since(query, true) {
-                Ok(since) => since.unwrap_or(DateTime::<Utc>::MIN_UTC),
-                Err(r) => return r,
-            };
-            let journal = query.get("journalKey");
-            list(
-                d.bookings
-                    .iter()
-                    .filter(|b| b.journal.starts_with('F') || b.journal.starts_with('D'))
-                    .filter(|b| (by == -1 || b.bookyear == by) && journal.is_none_or(|j| &b.journal == j))
-                    .filter(|b| b.modified_at >= since)
-                    .map(|b| b.data.clone())
-                    .collect(),
-                "No bookings found",
-            )
-        }
+        GetModifiedFinancialDiversBookings => modified_bookings(d, query, |journal| journal.starts_with(['F', 'D'])),
         GetReportOpenClient => open_items(d, body),
         AuthenticateUser | GetDossiers | ConnectDossier => unreachable!("handled before the dossier"),
     }
+}
+
+/// A bookings `modified` feed: `bookyearId` (-1 = all) required, `journalKey` optional, journals of one kind.
+fn modified_bookings(d: &SimDossier, query: &HashMap<String, String>, kind: impl Fn(&str) -> bool) -> Reply {
+    let Some(by) = query.get("bookyearId").and_then(|v| v.parse::<i32>().ok()) else {
+        return technical(400, "Invalid or missing parameters passed");
+    };
+    let since = match modified_since(query, true) {
+        Ok(since) => since.unwrap_or(DateTime::<Utc>::MIN_UTC),
+        Err(r) => return r,
+    };
+    let journal = query.get("journalKey");
+    list(
+        d.bookings
+            .iter()
+            .filter(|b| kind(&b.journal))
+            .filter(|b| (by == -1 || b.bookyear == by) && journal.is_none_or(|j| &b.journal == j))
+            .filter(|b| b.modified_at >= since)
+            .map(|b| b.data.clone())
+            .collect(),
+        "No bookings found",
+    )
 }
 
 /// `modifiedTimeStamp` in `yyyy-MM-dd HH:mm:ss.SSS`, read as Belgian local time. Malformed → 500.
