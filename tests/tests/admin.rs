@@ -1,26 +1,23 @@
-//! Admin commands as the admin function runs them, against moto.
+//! Admin commands as the admin function runs them, on moto and both simulators.
 
-use chrono::{TimeZone, Utc};
-use focus_octopus::domain::{ConnectionId, Failure};
+use chrono::NaiveDate;
+use focus_octopus::domain::{Failure, JournalKey};
 use focus_octopus::sync::admin;
-use focus_octopus_tests::LocalAws;
-use serde_json::json;
+use focus_octopus_tests::focus_sim::{line, rates};
+use focus_octopus_tests::octopus_sim::DOSSIER;
+use focus_octopus_tests::push_world::{PushWorld, push_config};
+use rust_decimal_macros::dec;
+use serde_json::{Value, json};
+
+async fn run(world: &PushWorld, command: Value) -> Result<Value, admin::AdminError> {
+    admin::run(&world.deployment, admin::parse(command)?).await
+}
 
 #[tokio::test]
 async fn ping_answers_with_the_version_and_the_connections() {
-    let aws = LocalAws::start().await.unwrap();
-    let store = aws.store();
-    let config = focus_octopus_tests::fixtures::connection_config();
-    let now = Utc.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap();
-    store
-        .connections()
-        .create(&ConnectionId::new("acme").unwrap(), &config, now)
-        .await
-        .unwrap();
-
-    let command = admin::parse(json!({"action": "ping"})).unwrap();
-    let answer = admin::run(&store, command).await.unwrap();
-    assert_eq!(answer["connections"], json!(["acme"]));
+    let world = PushWorld::start().await;
+    let answer = run(&world, json!({"action": "ping"})).await.unwrap();
+    assert_eq!(answer["connections"], json!(["bakkerij"]));
     assert_eq!(answer["version"], json!(env!("CARGO_PKG_VERSION")));
 }
 
@@ -28,4 +25,216 @@ async fn ping_answers_with_the_version_and_the_connections() {
 async fn a_command_with_unknown_fields_is_refused_before_anything_runs() {
     let err = admin::parse(json!({"action": "ping", "force": true})).unwrap_err();
     assert_eq!(err.code(), "ADMIN_BAD_COMMAND");
+    let err = admin::parse(json!({"action": "status"})).unwrap_err();
+    assert!(err.to_string().contains("connection"), "{err}");
+}
+
+#[tokio::test]
+async fn resync_of_failed_documents_posts_them_after_the_fix_and_status_shows_them_moving() {
+    let mut config = push_config();
+    config.vat_codes.remove(rates::VAT_6);
+    let world = PushWorld::start_with(config).await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let march = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(10), rates::VAT_6)],
+            march(2),
+        )
+        .await;
+    world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(20), rates::VAT_6)],
+            march(3),
+        )
+        .await;
+    world.pump(10).await;
+
+    let before = run(&world, json!({"action": "status", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    assert_eq!(before["documents"]["failed"], 2);
+    assert_eq!(before["attention"][0]["code"], "VAT_RATE_UNMAPPED");
+    assert!(
+        before["attention"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("focus-octopus map")
+    );
+    assert_eq!(before["budgets_left"]["insertBuySellBooking"], 400);
+
+    let current = world
+        .deployment
+        .store
+        .connections()
+        .get(&world.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut fixed = current.value.clone();
+    fixed.vat_codes.insert(rates::VAT_6.into(), "06".into());
+    world
+        .deployment
+        .store
+        .connections()
+        .update(&world.conn, &fixed, current.version, world.clock_now())
+        .await
+        .unwrap();
+    world.clock.advance(chrono::Duration::minutes(2));
+    let resynced = run(
+        &world,
+        json!({"action": "resync", "connection": "bakkerij", "failed": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resynced["enqueued"].as_array().unwrap().len(), 2);
+    let moving = run(&world, json!({"action": "status", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    assert_eq!(moving["documents"]["pending"], 2);
+    world.pump(10).await;
+
+    let after = run(&world, json!({"action": "status", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    assert_eq!(after["documents"]["posted"], 2);
+    assert_eq!(after["attention"], json!([]));
+    assert_eq!(after["budgets_left"]["insertBuySellBooking"], 398);
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 2);
+}
+
+#[tokio::test]
+async fn doctor_names_a_missing_bookyear_and_sales_journal_with_the_fix_and_passes_once_they_exist() {
+    let mut config = push_config();
+    config.start_date = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+    config.invoice_journal = JournalKey::new("V4").unwrap();
+    let world = PushWorld::start_with(config).await;
+
+    let sick = run(&world, json!({"action": "doctor", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    assert_eq!(sick["ok"], false);
+    let failed: Vec<&Value> = sick["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .collect();
+    let names: Vec<&str> = failed.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "Open Octopus bookyear for the start date (2025-06-01)",
+            "Sales journal for invoices (V4)"
+        ],
+        "{sick:#}"
+    );
+    assert!(failed[0]["fix"].as_str().unwrap().contains("Create the bookyear"));
+    assert!(failed[1]["fix"].as_str().unwrap().contains("sales journal"));
+
+    world.octopus.add_bookyear(DOSSIER, 2, 2025);
+    world.octopus.add_sales_journal(DOSSIER, 1, "V4");
+    let healthy = run(&world, json!({"action": "doctor", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    assert_eq!(healthy["ok"], true, "{healthy:#}");
+}
+
+#[tokio::test]
+async fn webhooks_are_registered_for_the_receiver_url_with_the_connection_secret() {
+    let world = PushWorld::start().await;
+    world.focus.state().webhooks.clear();
+    let receiver = "https://abc.lambda-url.eu-west-1.on.aws/";
+    run(
+        &world,
+        json!({"action": "register-webhooks", "connection": "bakkerij", "receiver_url": receiver}),
+    )
+    .await
+    .unwrap();
+    let hooks = world.focus.state().webhooks.clone();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(
+        hooks[0].0,
+        format!(
+            "https://abc.lambda-url.eu-west-1.on.aws/hooks/bakkerij/{}",
+            focus_octopus_tests::push_world::WEBHOOK_SECRET
+        )
+    );
+    assert_eq!(hooks[0].1.len(), 7);
+    run(
+        &world,
+        json!({"action": "unregister-webhooks", "connection": "bakkerij", "receiver_url": receiver}),
+    )
+    .await
+    .unwrap();
+    assert!(world.focus.state().webhooks.is_empty());
+}
+
+#[tokio::test]
+async fn the_oauth_callback_refuses_a_wrong_state_and_stores_the_pair_for_a_good_one() {
+    let world = PushWorld::start().await;
+    let redirect = format!("{}/oauth/callback", world.function_url());
+    let link = run(
+        &world,
+        json!({"action": "connect-focus", "connection": "bakkerij", "redirect_uri": redirect}),
+    )
+    .await
+    .unwrap();
+    let url = reqwest::Url::parse(link["url"].as_str().unwrap()).unwrap();
+    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    assert!(state.starts_with("bakkerij."));
+    let secret_before = secret(&world).await;
+    let code = world.focus.authorization_code(&redirect);
+    let get = |state: String, code: String| {
+        let redirect = redirect.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .get(redirect)
+                .query(&[("code", code.as_str()), ("state", state.as_str())])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+
+    let (status, page) = get(format!("{state}0"), code.clone()).await;
+    assert_eq!(status, 400, "{page}");
+    assert_eq!(secret(&world).await, secret_before, "a wrong state stores nothing");
+    let (status, page) = get("other.0123abcd".into(), code.clone()).await;
+    assert_eq!(status, 400, "{page}");
+
+    let (status, page) = get(state.clone(), code.clone()).await;
+    assert_eq!(status, 200, "{page}");
+    let stored = secret(&world).await;
+    assert_ne!(stored["refresh_token"], secret_before["refresh_token"]);
+    assert!(
+        world
+            .focus
+            .state()
+            .access_tokens
+            .contains_key(stored["access_token"].as_str().unwrap())
+    );
+
+    let (status, _) = get(state, code).await;
+    assert_eq!(status, 400, "a state works once");
+}
+
+async fn secret(world: &PushWorld) -> Value {
+    let out = world
+        .aws
+        .secrets
+        .get_secret_value()
+        .secret_id(format!("{}/bakkerij/focus-oauth", world.aws.table_name))
+        .version_stage("AWSCURRENT")
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(out.secret_string().unwrap()).unwrap()
 }

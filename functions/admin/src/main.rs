@@ -2,15 +2,15 @@
 
 use focus_octopus::config::Env;
 use focus_octopus::domain::Failure;
-use focus_octopus::store::Store;
 use focus_octopus::sync::admin;
+use focus_octopus::sync::services::Deployment;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
 /// Failures come back as `{"error": {"code", "message"}}` so the CLI can show the sentence and exit non-zero.
-async fn handle(store: &Store, command: Value) -> Value {
+async fn handle(deployment: &Deployment, command: Value) -> Value {
     let result = match admin::parse(command) {
-        Ok(command) => admin::run(store, command).await,
+        Ok(command) => admin::run(deployment, command).await,
         Err(e) => Err(e),
     };
     result.unwrap_or_else(|e| json!({ "error": { "code": e.code(), "message": e.to_string() } }))
@@ -19,10 +19,10 @@ async fn handle(store: &Store, command: Value) -> Value {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let store = Store::from_environment(&Env::from_process()).await?;
-    let store = &store;
+    let deployment = Deployment::from_environment(&Env::from_process()).await?;
+    let deployment = &deployment;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        Ok::<_, Error>(handle(store, event.payload).await)
+        Ok::<_, Error>(handle(deployment, event.payload).await)
     }))
     .await
 }

@@ -61,6 +61,10 @@ pub fn budget(day: chrono::NaiveDate, endpoint: &str) -> String {
     format!("BUDGET#{}#{endpoint}", day.format("%Y-%m-%d"))
 }
 
+pub fn oauth_state(nonce: &str) -> String {
+    format!("OAUTH#{nonce}")
+}
+
 pub fn lease(name: &str) -> String {
     format!("LEASE#{name}")
 }

@@ -13,6 +13,7 @@ mod error;
 mod journals;
 pub mod keys;
 mod leases;
+mod oauth_states;
 mod reference;
 mod runs;
 mod sequences;
@@ -36,6 +37,7 @@ pub use documents::{
 pub use error::StoreError;
 pub use journals::{JournalCounter, JournalIntent, Journals};
 pub use leases::{Lease, Leases};
+pub use oauth_states::{OAuthStates, STATE_LIFETIME};
 pub use reference::{Cached, Reference, ReferenceKind};
 pub use runs::{RunFailure, RunKind, RunReport, Runs};
 pub use sequences::Sequences;
@@ -96,6 +98,10 @@ impl Store {
     pub fn reference(&self) -> Reference<'_> {
         Reference { store: self }
     }
+    pub fn oauth_states(&self) -> OAuthStates<'_> {
+        OAuthStates { store: self }
+    }
+
     pub fn runs(&self) -> Runs<'_> {
         Runs { store: self }
     }

@@ -1,17 +1,52 @@
 //! Admin commands: `{"action": "...", ...}` in, JSON out (DESIGN.md §4.4). The CLI sends the same JSON.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ConnectionId, ErrorClass, Failure};
-use crate::store::{Store, StoreError};
+use super::error::SyncError;
+use super::resync::ResyncScope;
+use super::services::Deployment;
+use crate::domain::{ConnectionId, DocumentKind, DocumentRef, ErrorClass, Failure};
+use crate::store::StoreError;
 
-/// The actions the admin function understands; more arrive with the onboarding issue.
+/// The actions the admin function understands (struct variants: serde refuses unknown fields only on those).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum AdminCommand {
     /// Checks that the function reaches its table; lists the connections.
-    /// (A struct variant: serde refuses unknown fields only on those.)
     Ping {},
+    /// Documents per state, recent runs, what needs a person, budgets left today.
+    Status { connection: ConnectionId },
+    /// Every check of the setup, each with its fix.
+    Doctor {
+        connection: ConnectionId,
+        #[serde(default)]
+        receiver_url: Option<String>,
+    },
+    /// Hands documents back to the poster: `failed: true`, or `since` a date, or named `documents`
+    /// (`invoice:<id>` / `credit_note:<id>`).
+    Resync {
+        connection: ConnectionId,
+        #[serde(default)]
+        failed: bool,
+        #[serde(default)]
+        since: Option<NaiveDate>,
+        #[serde(default)]
+        documents: Vec<String>,
+    },
+    /// The Focus authorize URL for the connection (its callback is the receiver's `/oauth/callback`).
+    ConnectFocus {
+        connection: ConnectionId,
+        redirect_uri: String,
+    },
+    RegisterWebhooks {
+        connection: ConnectionId,
+        receiver_url: String,
+    },
+    UnregisterWebhooks {
+        connection: ConnectionId,
+        receiver_url: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,6 +61,8 @@ pub enum AdminError {
     BadCommand { reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
 }
 
 impl Failure for AdminError {
@@ -33,12 +70,14 @@ impl Failure for AdminError {
         match self {
             AdminError::BadCommand { .. } => "ADMIN_BAD_COMMAND",
             AdminError::Store(e) => e.code(),
+            AdminError::Sync(e) => e.code(),
         }
     }
     fn class(&self) -> ErrorClass {
         match self {
             AdminError::BadCommand { .. } => ErrorClass::Permanent,
             AdminError::Store(e) => e.class(),
+            AdminError::Sync(e) => e.class(),
         }
     }
 }
@@ -48,21 +87,89 @@ pub fn parse(command: serde_json::Value) -> Result<AdminCommand, AdminError> {
     serde_json::from_value(command).map_err(|e| AdminError::BadCommand { reason: e.to_string() })
 }
 
-pub async fn run(store: &Store, command: AdminCommand) -> Result<serde_json::Value, AdminError> {
+fn document(text: &str) -> Result<DocumentRef, AdminError> {
+    let bad = || AdminError::BadCommand {
+        reason: format!("'{text}' is not a document; write invoice:<Focus id> or credit_note:<Focus id>"),
+    };
+    let (kind, id) = text.split_once(':').ok_or_else(bad)?;
+    let kind = match kind {
+        "invoice" => DocumentKind::Invoice,
+        "credit_note" => DocumentKind::CreditNote,
+        _ => return Err(bad()),
+    };
+    DocumentRef::new(kind, id).map_err(|_| bad())
+}
+
+fn json<T: Serialize>(value: T) -> serde_json::Value {
+    serde_json::to_value(value).expect("plain data serialises")
+}
+
+pub async fn run(deployment: &Deployment, command: AdminCommand) -> Result<serde_json::Value, AdminError> {
+    let store = &deployment.store;
     match command {
-        AdminCommand::Ping {} => {
-            let pong = Pong {
-                version: env!("CARGO_PKG_VERSION"),
-                connections: store.connections().list().await?,
+        AdminCommand::Ping {} => Ok(json(Pong {
+            version: env!("CARGO_PKG_VERSION"),
+            connections: store.connections().list().await?,
+        })),
+        AdminCommand::Status { connection } => Ok(json(super::status::status(deployment, &connection).await?)),
+        AdminCommand::Doctor {
+            connection,
+            receiver_url,
+        } => Ok(json(
+            super::doctor::doctor(deployment, &connection, receiver_url.as_deref()).await?,
+        )),
+        AdminCommand::Resync {
+            connection,
+            failed,
+            since,
+            documents,
+        } => {
+            let scope = match (failed, since, documents.is_empty()) {
+                (true, None, true) => ResyncScope::Failed,
+                (false, Some(date), true) => ResyncScope::Since(date),
+                (false, None, false) => {
+                    ResyncScope::Documents(documents.iter().map(|d| document(d)).collect::<Result<_, _>>()?)
+                }
+                _ => {
+                    return Err(AdminError::BadCommand {
+                        reason: "resync takes exactly one of failed: true, since: <date> or documents: [...]".into(),
+                    });
+                }
             };
-            Ok(serde_json::to_value(pong).expect("plain data serialises"))
+            Ok(json(super::resync::resync(deployment, &connection, scope).await?))
         }
+        AdminCommand::ConnectFocus {
+            connection,
+            redirect_uri,
+        } => Ok(json(
+            super::authorise::authorize_link(deployment, &connection, &redirect_uri).await?,
+        )),
+        AdminCommand::RegisterWebhooks {
+            connection,
+            receiver_url,
+        } => Ok(serde_json::json!({
+            "registered": super::authorise::set_webhooks(deployment, &connection, &receiver_url, true).await?
+        })),
+        AdminCommand::UnregisterWebhooks {
+            connection,
+            receiver_url,
+        } => Ok(serde_json::json!({
+            "unregistered": super::authorise::set_webhooks(deployment, &connection, &receiver_url, false).await?
+        })),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resync_names_exactly_one_scope_and_documents_by_kind() {
+        let both = parse(serde_json::json!({"action": "resync", "connection": "acme", "failed": true}));
+        assert!(both.is_ok());
+        assert!(document("invoice:abc-1").is_ok());
+        assert_eq!(document("order:1").unwrap_err().code(), "ADMIN_BAD_COMMAND");
+    }
 
     #[test]
     fn an_unknown_action_is_a_bad_command_naming_the_fix() {

@@ -42,6 +42,33 @@ impl DocumentMessage {
     }
 }
 
+/// Puts `message` on the documents queue, as a webhook would.
+pub async fn enqueue(
+    deployment: &super::services::Deployment,
+    message: &DocumentMessage,
+    at: DateTime<Utc>,
+) -> Result<(), super::error::SyncError> {
+    deployment
+        .sqs
+        .send_message()
+        .queue_url(&deployment.queue_url)
+        .message_body(serde_json::to_string(message).expect("a message serialises"))
+        .message_group_id(message.group_id())
+        .message_deduplication_id(message.deduplication_id(at))
+        .send()
+        .await
+        .map_err(|e| {
+            super::error::SyncError::transient(
+                "QUEUE_UNAVAILABLE",
+                format!(
+                    "The documents queue did not take a message: {}",
+                    aws_sdk_sqs::error::DisplayErrorContext(&e)
+                ),
+            )
+        })?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

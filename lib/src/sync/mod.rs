@@ -2,6 +2,8 @@
 //! admin command dispatcher. Each is called by one thin Lambda function and tested here without Lambda.
 
 pub mod admin;
+pub mod authorise;
+pub mod doctor;
 pub mod error;
 pub mod focus_payment;
 pub mod messages;
@@ -10,5 +12,7 @@ pub mod pull_payments;
 pub mod puller;
 pub mod push_document;
 pub mod receiver;
+pub mod resync;
 pub mod services;
+pub mod status;
 pub mod sweep;

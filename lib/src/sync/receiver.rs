@@ -68,6 +68,7 @@ impl Receiver {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let (connection, presented) = match (method, segments.as_slice()) {
             ("POST", ["hooks", connection, secret]) => (*connection, *secret),
+            ("GET", ["oauth", "callback"]) => return self.oauth_callback(deployment, request).await,
             _ => return not_found(),
         };
         let conn = ConnectionId::new(connection).ok();
@@ -134,6 +135,57 @@ impl Receiver {
                 tracing::error!(connection = %message.connection, "queue unavailable: {}",
                     aws_sdk_sqs::error::DisplayErrorContext(&e));
                 respond(503, "QUEUE_UNAVAILABLE", "Not accepted now; please retry.")
+            }
+        }
+    }
+
+    async fn oauth_callback(
+        &self,
+        deployment: &Deployment,
+        request: &LambdaFunctionUrlRequest,
+    ) -> LambdaFunctionUrlResponse {
+        let query: HashMap<String, String> =
+            form_urlencoded::parse(request.raw_query_string.as_deref().unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+        let page = |status: i64, title: &str, text: &str| {
+            let mut response = LambdaFunctionUrlResponse::default();
+            response.status_code = status;
+            response.headers.insert(
+                "content-type",
+                "text/html; charset=utf-8".parse().expect("static header"),
+            );
+            response.body = Some(format!(
+                "<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>"
+            ));
+            response
+        };
+        match super::authorise::oauth_callback(
+            deployment,
+            query.get("code").map(String::as_str),
+            query.get("state").map(String::as_str),
+        )
+        .await
+        {
+            Ok(super::authorise::Callback::Connected(conn)) => page(
+                200,
+                "Focus is connected",
+                &format!(
+                    "focus-octopus may now read connection '{conn}' in Teamleader Focus. You can close this page."
+                ),
+            ),
+            Ok(super::authorise::Callback::Refused(why)) => page(
+                400,
+                "Not connected",
+                &format!("This link cannot be used ({why}). Run `focus-octopus connect` again for a new one."),
+            ),
+            Err(e) => {
+                tracing::warn!(code = crate::domain::Failure::code(&e), "OAuth callback failed: {e}");
+                page(
+                    502,
+                    "Not connected",
+                    "Focus did not accept the authorisation. Run `focus-octopus connect` again.",
+                )
             }
         }
     }

@@ -187,6 +187,20 @@ impl Deployment {
         Ok(SecretString::from(out.secret_string().unwrap_or_default().to_owned()))
     }
 
+    /// A Focus client of `conn` alone (the OAuth callback needs no Octopus credentials, and the receiver may not
+    /// read them).
+    pub fn focus_client(&self, conn: &ConnectionId) -> FocusClient {
+        FocusClient::new(
+            self.focus_endpoints.clone(),
+            self.secrets.clone(),
+            self.secret_name(conn, SecretKind::FocusOAuth),
+            conn.clone(),
+            self.store.clone(),
+            self.clock.clone(),
+            self.retry,
+        )
+    }
+
     /// The services of a connection, built on first use by this instance.
     pub async fn connection(&self, conn: &ConnectionId) -> Result<Arc<Connection>, SyncError> {
         let mut connections = self.connections.lock().await;

@@ -68,24 +68,7 @@ pub async fn sweep(deployment: &Deployment, conn: &Connection, config: &Connecti
             document,
             event: "sweep".into(),
         };
-        deployment
-            .sqs
-            .send_message()
-            .queue_url(&deployment.queue_url)
-            .message_body(serde_json::to_string(&message).expect("a message serialises"))
-            .message_group_id(message.group_id())
-            .message_deduplication_id(message.deduplication_id(started))
-            .send()
-            .await
-            .map_err(|e| {
-                SyncError::transient(
-                    "QUEUE_UNAVAILABLE",
-                    format!(
-                        "The documents queue did not take a message: {}",
-                        aws_sdk_sqs::error::DisplayErrorContext(&e)
-                    ),
-                )
-            })?;
+        super::messages::enqueue(deployment, &message, started).await?;
         swept.enqueued += 1;
     }
     store

@@ -209,6 +209,22 @@ impl OctopusSim {
         });
     }
 
+    /// Adds a sales journal taking bookings (insertion type 1).
+    pub fn add_sales_journal(&self, dossier: i32, bookyear: i32, key: &str) {
+        self.dossier(dossier, |d, _| {
+            d.journals.push(SimJournal {
+                bookyear,
+                key: key.into(),
+                name: format!("Verkopen {key}"),
+                insertion_type: Some(1),
+                last_booked: 0,
+                closed: false,
+                locked: false,
+                closed_period: None,
+            })
+        });
+    }
+
     /// Adds a calendar-year bookyear with monthly periods.
     pub fn add_bookyear(&self, dossier: i32, id: i32, year: i32) {
         self.dossier(dossier, |d, _| d.bookyears.push(calendar_bookyear(id, year)));

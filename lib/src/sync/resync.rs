@@ -1,0 +1,90 @@
+//! `resync`: documents handed back to the poster through the same queue, after a person fixed what parked them:
+//! every `failed` document, every booked document since a date, or named documents.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::error::SyncError;
+use super::messages::{DocumentMessage, enqueue};
+use super::services::Deployment;
+use crate::domain::{ConnectionId, DocumentKind, DocumentRef, DocumentState};
+use crate::focus::{CreditNoteFilter, InvoiceFilter, InvoiceStatus};
+use crate::store::DocumentUpdate;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Resynced {
+    pub enqueued: Vec<String>,
+}
+
+/// What to hand back.
+#[derive(Debug, Clone)]
+pub enum ResyncScope {
+    Failed,
+    Since(NaiveDate),
+    Documents(Vec<DocumentRef>),
+}
+
+pub async fn resync(deployment: &Deployment, conn: &ConnectionId, scope: ResyncScope) -> Result<Resynced, SyncError> {
+    let now = deployment.clock.now();
+    let documents = deployment.store.documents();
+    let targets: Vec<DocumentRef> = match scope {
+        ResyncScope::Failed => documents
+            .list(conn)
+            .await?
+            .into_iter()
+            .filter(|r| r.state == DocumentState::Failed)
+            .map(|r| r.document)
+            .collect(),
+        ResyncScope::Documents(docs) => docs,
+        ResyncScope::Since(date) => {
+            let connection = deployment.connection(conn).await?;
+            let config = connection.settings(&deployment.store, now).await?;
+            let department = Some(config.focus_department_id.clone());
+            let invoices = connection
+                .focus
+                .invoices(&InvoiceFilter {
+                    department_id: department.clone(),
+                    status: vec![InvoiceStatus::Outstanding, InvoiceStatus::Matched],
+                    invoice_date_after: Some(date),
+                    ..Default::default()
+                })
+                .await?;
+            let credit_notes = connection
+                .focus
+                .credit_notes(&CreditNoteFilter {
+                    department_id: department,
+                    ..Default::default()
+                })
+                .await?;
+            invoices
+                .into_iter()
+                .filter_map(|i| DocumentRef::new(DocumentKind::Invoice, i.id).ok())
+                .chain(
+                    credit_notes
+                        .into_iter()
+                        .filter(|c| c.credit_note_date.is_some_and(|d| d >= date))
+                        .filter_map(|c| DocumentRef::new(DocumentKind::CreditNote, c.id).ok()),
+                )
+                .collect()
+        }
+    };
+    let mut resynced = Resynced::default();
+    for document in targets {
+        // A parked or skipped document becomes pending again, so the poster starts it afresh.
+        if let Some(record) = documents.get(conn, &document).await?
+            && matches!(record.state, DocumentState::Failed | DocumentState::Skipped)
+        {
+            documents
+                .transition(conn, &document, DocumentUpdate::Resync, now)
+                .await?;
+        }
+        let message = DocumentMessage {
+            connection: conn.clone(),
+            document: document.clone(),
+            event: "resync".into(),
+        };
+        enqueue(deployment, &message, now).await?;
+        resynced.enqueued.push(document.to_string());
+    }
+    Ok(resynced)
+}

@@ -1,0 +1,83 @@
+//! `status` / `report`: where every document stands, the last runs, every document that needs a person (with its
+//! reason and fix), and the Octopus calls left today.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::error::SyncError;
+use super::services::Deployment;
+use crate::domain::{ConnectionId, DocumentState};
+use crate::octopus::{DailyLimits, Operation, budget_day};
+use crate::store::RunReport;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub connection: ConnectionId,
+    /// Documents per state.
+    pub documents: BTreeMap<&'static str, u32>,
+    /// `failed` and `needs_review` documents: what happened and what to do.
+    pub attention: Vec<Attention>,
+    pub recent_runs: Vec<RunReport>,
+    /// Octopus operation → calls left today.
+    pub budgets_left: BTreeMap<&'static str, u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attention {
+    pub document: String,
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub reason: String,
+}
+
+pub async fn status(deployment: &Deployment, conn: &ConnectionId) -> Result<Status, SyncError> {
+    let store = &deployment.store;
+    let config = store
+        .connections()
+        .get(conn)
+        .await?
+        .ok_or_else(|| super::services::unknown_connection(conn))?
+        .value;
+    let records = store.documents().list(conn).await?;
+    let mut documents: BTreeMap<&'static str, u32> = DocumentState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut attention = Vec::new();
+    for record in &records {
+        *documents.entry(record.state.as_str()).or_default() += 1;
+        match record.state {
+            DocumentState::Failed => attention.push(Attention {
+                document: record.document.to_string(),
+                state: record.state.as_str(),
+                code: record.last_error.as_ref().map(|e| e.code.clone()),
+                reason: record
+                    .last_error
+                    .as_ref()
+                    .map_or_else(String::new, |e| e.message.clone()),
+            }),
+            DocumentState::NeedsReview => attention.push(Attention {
+                document: record.document.to_string(),
+                state: record.state.as_str(),
+                code: None,
+                reason: record.note.clone().unwrap_or_default(),
+            }),
+            _ => {}
+        }
+    }
+    let limits = DailyLimits::with_overrides(config.options.octopus_daily_limits.clone());
+    let day = budget_day(deployment.clock.now());
+    let mut budgets_left = BTreeMap::new();
+    for op in Operation::ALL {
+        if let Some(limit) = limits.of(op) {
+            let spent = store.budgets().spent(conn, op.budget_name(), day).await?;
+            budgets_left.insert(op.budget_name(), limit.saturating_sub(spent));
+        }
+    }
+    Ok(Status {
+        connection: conn.clone(),
+        documents,
+        attention,
+        recent_runs: store.runs().recent(conn, 5).await?,
+        budgets_left,
+    })
+}
