@@ -238,3 +238,163 @@ async fn secret(world: &PushWorld) -> Value {
         .unwrap();
     serde_json::from_str(out.secret_string().unwrap()).unwrap()
 }
+
+#[tokio::test]
+async fn import_relations_brings_fifty_octopus_customers_into_an_empty_focus_once() {
+    let world = PushWorld::start().await;
+    for i in 0..50 {
+        world.octopus.add_relation(
+            DOSSIER,
+            json!({ "name": format!("Klant {i:02} BV"), "vatNr": format!("BE0400.000.{i:03}"), "country": "BE",
+                    "city": "Gent", "streetAndNr": "Kerkstraat 1", "postalCode": "9000", "email": format!("k{i}@example.be") }),
+        );
+    }
+    let dry = run(
+        &world,
+        json!({"action": "import-relations", "connection": "bakkerij", "dry_run": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(dry["created"], 50);
+    assert!(world.focus.state().companies.is_empty(), "a dry run creates nothing");
+
+    let first = run(&world, json!({"action": "import-relations", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    let second = run(&world, json!({"action": "import-relations", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+
+    assert_eq!(first["created"], 50);
+    assert_eq!(
+        (second["created"].clone(), second["already_linked"].clone()),
+        (json!(0), json!(50))
+    );
+    let companies = world.focus.state().companies.clone();
+    assert_eq!(companies.len(), 50);
+    assert!(companies.iter().all(|c| c["tags"] == json!(["Octopus Import"])));
+    assert_eq!(companies[7]["vat_number"], "BE0400.000.007");
+}
+
+/// Both sides with 200 customers, 150 of them shared: 145 recognisable (VAT numbers written differently, names with
+/// legal forms, accents and case), 5 whose name fits two Octopus relations.
+async fn two_customer_lists(world: &PushWorld) -> Vec<String> {
+    let mut shared = Vec::new();
+    for i in 0..145u32 {
+        let digits = format!("{:010}", 400_000_000 + i);
+        let (focus_vat, octopus_vat) = match i % 3 {
+            0 => (
+                Some(format!("BE {} {} {}", &digits[..4], &digits[4..7], &digits[7..])),
+                Some(format!("BE{}.{}.{}", &digits[..4], &digits[4..7], &digits[7..])),
+            ),
+            1 => (None, None),
+            _ => (
+                None,
+                Some(format!("BE{}.{}.{}", &digits[..4], &digits[4..7], &digits[7..])),
+            ),
+        };
+        let focus_name = format!("Café Élégance {i:03} SRL");
+        let octopus_name = format!("CAFE ELEGANCE {i:03}");
+        shared.push(world.focus.add_company(&focus_name, focus_vat.as_deref(), "BE"));
+        world
+            .octopus
+            .add_relation(DOSSIER, json!({ "name": octopus_name, "vatNr": octopus_vat }));
+    }
+    for k in 0..5 {
+        world.focus.add_company(&format!("Dubbel {k} BV"), None, "BE");
+        world
+            .octopus
+            .add_relation(DOSSIER, json!({ "name": format!("Dubbel {k} NV") }));
+        world
+            .octopus
+            .add_relation(DOSSIER, json!({ "name": format!("DUBBEL {k}") }));
+    }
+    for k in 0..50 {
+        world.focus.add_company(&format!("Enkel Focus {k}"), None, "NL");
+    }
+    for k in 0..45 {
+        world
+            .octopus
+            .add_relation(DOSSIER, json!({ "name": format!("Enkel Octopus {k}") }));
+    }
+    shared
+}
+
+#[tokio::test]
+async fn match_customers_reports_exact_counts_links_145_and_the_next_sync_creates_no_relation() {
+    let world = PushWorld::start().await;
+    let shared = two_customer_lists(&world).await;
+    assert_eq!(world.octopus.relations(DOSSIER).len(), 200);
+
+    let dry = run(&world, json!({"action": "match-customers", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            dry["linked"].clone(),
+            dry["would_be_created_on_next_sync"].clone(),
+            dry["ambiguous"].clone()
+        ),
+        (json!(145), json!(50), json!(5)),
+        "{dry:#}"
+    );
+    assert_eq!(dry["ambiguous_pairs"][0]["octopus"].as_array().unwrap().len(), 2);
+    assert!(
+        world
+            .deployment
+            .store
+            .customers()
+            .get(
+                &world.conn,
+                &focus_octopus::domain::CustomerRef::new(
+                    focus_octopus::domain::FocusCustomerType::Company,
+                    shared[0].clone()
+                )
+                .unwrap()
+            )
+            .await
+            .unwrap()
+            .is_none(),
+        "a dry run stores nothing"
+    );
+
+    let applied = run(
+        &world,
+        json!({"action": "match-customers", "connection": "bakkerij", "apply": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(applied["linked"], 145);
+    let again = run(&world, json!({"action": "match-customers", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (again["linked"].clone(), again["already_linked"].clone()),
+        (json!(0), json!(145))
+    );
+
+    let march = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    for company in shared.iter().step_by(7) {
+        world
+            .focus
+            .invoice(
+                ("company", company),
+                vec![line(dec!(1), dec!(10), rates::VAT_21)],
+                march,
+            )
+            .await;
+    }
+    world.pump(20).await;
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 21);
+    assert_eq!(
+        world
+            .octopus
+            .count(focus_octopus::octopus::Operation::InsertUpdateRelation),
+        0
+    );
+    assert_eq!(world.octopus.relations(DOSSIER).len(), 200, "no relation created twice");
+    assert!(
+        world.focus.state().companies.len() == 200,
+        "nothing created in Focus either"
+    );
+}

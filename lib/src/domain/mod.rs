@@ -5,6 +5,7 @@ pub mod customer;
 pub mod document;
 pub mod failure;
 pub mod ids;
+pub mod matching;
 
 pub use document::{DocumentKind, DocumentState};
 pub use failure::{ErrorClass, Failure};

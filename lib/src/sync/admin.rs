@@ -39,6 +39,18 @@ pub enum AdminCommand {
         connection: ConnectionId,
         redirect_uri: String,
     },
+    /// Pairs Focus customers with Octopus relations; `apply: true` stores the links (default: a dry run).
+    MatchCustomers {
+        connection: ConnectionId,
+        #[serde(default)]
+        apply: bool,
+    },
+    /// Octopus customers Focus lacks become Focus companies tagged `Octopus Import`.
+    ImportRelations {
+        connection: ConnectionId,
+        #[serde(default)]
+        dry_run: bool,
+    },
     RegisterWebhooks {
         connection: ConnectionId,
         receiver_url: String,
@@ -143,6 +155,12 @@ pub async fn run(deployment: &Deployment, command: AdminCommand) -> Result<serde
             redirect_uri,
         } => Ok(json(
             super::authorise::authorize_link(deployment, &connection, &redirect_uri).await?,
+        )),
+        AdminCommand::MatchCustomers { connection, apply } => Ok(json(
+            super::customers::match_customers(deployment, &connection, apply).await?,
+        )),
+        AdminCommand::ImportRelations { connection, dry_run } => Ok(json(
+            super::customers::import_relations(deployment, &connection, dry_run).await?,
         )),
         AdminCommand::RegisterWebhooks {
             connection,
