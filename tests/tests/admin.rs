@@ -398,3 +398,127 @@ async fn match_customers_reports_exact_counts_links_145_and_the_next_sync_create
         "nothing created in Focus either"
     );
 }
+
+#[tokio::test]
+async fn a_login_with_three_dossiers_connects_the_chosen_one_and_lists_only_sales_journals() {
+    let world = PushWorld::start().await;
+    world.octopus.add_dossier(1003, "Peeters Catering BV", "BE0555.666.777");
+
+    let dossiers = run(&world, json!({"action": "octopus-dossiers", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    let ids: Vec<i64> = dossiers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [1001, 1002, 1003]);
+    let journals = run(
+        &world,
+        json!({"action": "sales-journals", "connection": "bakkerij", "dossier": 1003, "date": "2026-03-01"}),
+    )
+    .await
+    .unwrap();
+    let keys: Vec<&str> = journals
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        ["V1", "V2"],
+        "no purchase, financial, diverse or invoice-module journal"
+    );
+
+    let refused = run(
+        &world,
+        json!({"action": "connect", "connection": "bakkerij", "focus_department_id": focus_octopus_tests::focus_sim::DEPARTMENT,
+               "dossier": 1003, "invoice_journal": "V3", "credit_note_journal": "V2", "start_date": "2026-01-01"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code(), "OCTOPUS_JOURNAL_NOT_SALES");
+    run(
+        &world,
+        json!({"action": "connect", "connection": "bakkerij", "focus_department_id": focus_octopus_tests::focus_sim::DEPARTMENT,
+               "dossier": 1003, "invoice_journal": "V1", "credit_note_journal": "V2", "start_date": "2026-01-01"}),
+    )
+    .await
+    .unwrap();
+
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(10), rates::VAT_21)],
+            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+        )
+        .await;
+    world.pump(10).await;
+    assert_eq!(world.octopus.bookings(1003).len(), 1, "booked in the chosen dossier");
+    assert!(world.octopus.bookings(DOSSIER).is_empty());
+    assert!(
+        world.octopus.received().iter().all(|r| r.status != 401),
+        "the old dossier's token was forgotten, not tried"
+    );
+}
+
+#[tokio::test]
+async fn map_suggests_codes_by_rate_never_for_zero_percent_and_stores_the_choice() {
+    let mut config = push_config();
+    config.vat_codes.clear();
+    let world = PushWorld::start_with(config).await;
+
+    let suggestions = run(&world, json!({"action": "map-suggestions", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    let by_description: std::collections::BTreeMap<String, Value> = suggestions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["description"].as_str().unwrap().to_owned(), s.clone()))
+        .collect();
+    assert_eq!(by_description["21%"]["suggested"], "21");
+    assert_eq!(by_description["6%"]["suggested"], "06");
+    for zero in [
+        "0% export",
+        "0% intracommunautair",
+        "0% medecontractant",
+        "0% vrijgesteld",
+    ] {
+        assert_eq!(by_description[zero]["suggested"], Value::Null, "{zero} is a choice");
+        assert_eq!(
+            by_description[zero]["choices"].as_array().unwrap().len(),
+            4,
+            "00, 45, 46, 47"
+        );
+    }
+
+    let wrong = run(
+        &world,
+        json!({"action": "map", "connection": "bakkerij", "tax_rate": rates::VAT_0_EXPORT, "vat_code": "99"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(wrong.code(), "OCTOPUS_VAT_CODE_MISSING");
+    let not_revenue = run(
+        &world,
+        json!({"action": "map", "connection": "bakkerij", "default_ledger": "604000"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(not_revenue.code(), "LEDGER_INVALID");
+    let stored = run(
+        &world,
+        json!({"action": "map", "connection": "bakkerij", "tax_rate": rates::VAT_0_EXPORT, "vat_code": "47", "ledger": "704000"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored["vat_codes"][rates::VAT_0_EXPORT], "47");
+    assert_eq!(stored["ledger_by_tax_rate"][rates::VAT_0_EXPORT], "704000");
+}

@@ -890,12 +890,13 @@ async fn the_octopus_token_is_shared_until_it_nears_expiry() {
     let token = OctopusToken {
         token: SecretString::from("dossier-jwt-123"),
         valid_until: at(8, 10),
+        dossier: 1001,
     };
     store.tokens().put_octopus(&conn(), &token).await.unwrap();
     let margin = Duration::seconds(30);
     let cached = store
         .tokens()
-        .octopus(&conn(), at(8, 5), margin)
+        .octopus(&conn(), 1001, at(8, 5), margin)
         .await
         .unwrap()
         .unwrap();
@@ -907,7 +908,16 @@ async fn the_octopus_token_is_shared_until_it_nears_expiry() {
     assert!(
         store
             .tokens()
-            .octopus(&conn(), at(8, 9) + Duration::seconds(31), margin)
+            .octopus(&conn(), 1002, at(8, 5), margin)
+            .await
+            .unwrap()
+            .is_none(),
+        "another dossier's token is never handed out"
+    );
+    assert!(
+        store
+            .tokens()
+            .octopus(&conn(), 1001, at(8, 9) + Duration::seconds(31), margin)
             .await
             .unwrap()
             .is_none()
@@ -926,6 +936,7 @@ async fn invalidating_a_rejected_token_keeps_a_newer_one() {
             &OctopusToken {
                 token: SecretString::from("new"),
                 valid_until: at(8, 10),
+                dossier: 1001,
             },
         )
         .await
@@ -934,7 +945,7 @@ async fn invalidating_a_rejected_token_keeps_a_newer_one() {
     assert!(
         store
             .tokens()
-            .octopus(&conn(), at(8, 0), Duration::zero())
+            .octopus(&conn(), 1001, at(8, 0), Duration::zero())
             .await
             .unwrap()
             .is_some()
@@ -947,7 +958,7 @@ async fn invalidating_a_rejected_token_keeps_a_newer_one() {
     assert!(
         store
             .tokens()
-            .octopus(&conn(), at(8, 0), Duration::zero())
+            .octopus(&conn(), 1001, at(8, 0), Duration::zero())
             .await
             .unwrap()
             .is_none()

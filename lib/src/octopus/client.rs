@@ -250,7 +250,7 @@ impl OctopusClient {
         let tokens = inner.store.tokens();
         for _ in 0..LOGIN_WAIT_POLLS {
             let now = inner.clock.now();
-            if let Some(t) = tokens.octopus(&inner.conn, now, TOKEN_MARGIN).await? {
+            if let Some(t) = tokens.octopus(&inner.conn, inner.dossier, now, TOKEN_MARGIN).await? {
                 let token = t.token.clone();
                 *memory = Some(t);
                 return Ok(token);
@@ -262,7 +262,7 @@ impl OctopusClient {
                 .await;
             match lease {
                 Ok(_) => {
-                    let fetched = match tokens.octopus(&inner.conn, now, TOKEN_MARGIN).await? {
+                    let fetched = match tokens.octopus(&inner.conn, inner.dossier, now, TOKEN_MARGIN).await? {
                         // Another instance finished between our read and our lease.
                         Some(t) => Ok(t),
                         None => self.login_and_connect().await,
@@ -334,6 +334,7 @@ impl OctopusClient {
         Ok(OctopusToken {
             token: SecretString::from(result.dossier_token),
             valid_until: issued + TOKEN_LIFETIME,
+            dossier: self.inner.dossier,
         })
     }
 

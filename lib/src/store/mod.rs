@@ -24,6 +24,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
+
+use crate::domain::ConnectionId;
 use serde::de::DeserializeOwned;
 
 pub use budgets::Budgets;
@@ -98,6 +100,45 @@ impl Store {
     pub fn reference(&self) -> Reference<'_> {
         Reference { store: self }
     }
+    /// Forgets everything that belongs to the connection's Octopus dossier: the dossier token, the reference-data
+    /// caches and the journal counters (they are read again from the new dossier on first use). Refused while a
+    /// journal holds an unconfirmed intent: that booking must be settled in the old dossier first.
+    pub async fn reset_dossier_state(&self, conn: &ConnectionId) -> Result<(), StoreError> {
+        let pk = keys::connection(conn);
+        let journals = self.query_prefix(pk.clone(), "JOURNAL#", false, None).await?;
+        let mut doomed: Vec<String> = Vec::new();
+        for item in journals {
+            let counter: JournalCounter = from_item(item)?;
+            if let Some(intent) = counter.intent {
+                return Err(StoreError::IntentHeld {
+                    journal: counter.journal,
+                    intent,
+                });
+            }
+            doomed.push(keys::journal(counter.bookyear, &counter.journal));
+        }
+        doomed.push(keys::OCTOPUS_TOKEN.to_owned());
+        for kind in [
+            ReferenceKind::Accounts,
+            ReferenceKind::VatCodes,
+            ReferenceKind::Bookyears,
+            ReferenceKind::Journals,
+        ] {
+            doomed.push(keys::reference(kind.as_str()));
+        }
+        for sk in doomed {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key(keys::PK, AttributeValue::S(pk.clone()))
+                .key(keys::SK, AttributeValue::S(sk))
+                .send()
+                .await
+                .map_err(|e| StoreError::aws("DeleteItem", e))?;
+        }
+        Ok(())
+    }
+
     pub fn oauth_states(&self) -> OAuthStates<'_> {
         OAuthStates { store: self }
     }

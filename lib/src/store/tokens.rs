@@ -13,6 +13,8 @@ use crate::domain::ConnectionId;
 pub struct OctopusToken {
     pub token: SecretString,
     pub valid_until: DateTime<Utc>,
+    /// The dossier the token opens: a token of another dossier is never handed out.
+    pub dossier: i32,
 }
 
 pub struct Tokens<'a> {
@@ -20,10 +22,11 @@ pub struct Tokens<'a> {
 }
 
 impl Tokens<'_> {
-    /// The cached token if it is still valid for at least `margin` after `now`.
+    /// The cached token of `dossier` if it is still valid for at least `margin` after `now`.
     pub async fn octopus(
         &self,
         conn: &ConnectionId,
+        dossier: i32,
         now: DateTime<Utc>,
         margin: Duration,
     ) -> Result<Option<OctopusToken>, StoreError> {
@@ -48,12 +51,17 @@ impl Tokens<'_> {
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .ok_or_else(|| corrupt("no validity"))?
             .with_timezone(&Utc);
-        if valid_until <= now + margin {
+        let cached_dossier = item
+            .get("dossier")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i32>().ok());
+        if valid_until <= now + margin || cached_dossier != Some(dossier) {
             return Ok(None);
         }
         Ok(Some(OctopusToken {
             token: SecretString::from(token.clone()),
             valid_until,
+            dossier,
         }))
     }
 
@@ -66,6 +74,7 @@ impl Tokens<'_> {
             .item(keys::SK, s(keys::OCTOPUS_TOKEN))
             .item("token", s(token.token.expose_secret()))
             .item("valid_until", s(timestamp(token.valid_until)))
+            .item("dossier", super::n(token.dossier))
             .item(keys::EXPIRES_AT, ttl(token.valid_until + Duration::hours(1)))
             .send()
             .await

@@ -39,6 +39,37 @@ pub enum AdminCommand {
         connection: ConnectionId,
         redirect_uri: String,
     },
+    /// The Octopus dossiers the login can open.
+    OctopusDossiers { connection: ConnectionId },
+    /// The sales journals with booking insertion of a dossier, in the bookyear holding `date`.
+    SalesJournals {
+        connection: ConnectionId,
+        dossier: i32,
+        date: NaiveDate,
+    },
+    /// Stores the choice of dossier, journals, department and start date.
+    Connect {
+        connection: ConnectionId,
+        focus_department_id: String,
+        dossier: i32,
+        invoice_journal: crate::domain::JournalKey,
+        credit_note_journal: crate::domain::JournalKey,
+        start_date: NaiveDate,
+    },
+    /// Tax rates with their mapping and a suggestion where one is safe.
+    MapSuggestions { connection: ConnectionId },
+    /// Sets a tax rate's VAT code and/or ledger, or the default ledger.
+    Map {
+        connection: ConnectionId,
+        #[serde(default)]
+        tax_rate: Option<String>,
+        #[serde(default)]
+        vat_code: Option<String>,
+        #[serde(default)]
+        ledger: Option<String>,
+        #[serde(default)]
+        default_ledger: Option<String>,
+    },
     /// Pairs Focus customers with Octopus relations; `apply: true` stores the links (default: a dry run).
     MatchCustomers {
         connection: ConnectionId,
@@ -155,6 +186,53 @@ pub async fn run(deployment: &Deployment, command: AdminCommand) -> Result<serde
             redirect_uri,
         } => Ok(json(
             super::authorise::authorize_link(deployment, &connection, &redirect_uri).await?,
+        )),
+        AdminCommand::OctopusDossiers { connection } => {
+            Ok(json(super::connect::dossiers(deployment, &connection).await?))
+        }
+        AdminCommand::SalesJournals {
+            connection,
+            dossier,
+            date,
+        } => Ok(json(
+            super::connect::sales_journals(deployment, &connection, dossier, date).await?,
+        )),
+        AdminCommand::Connect {
+            connection,
+            focus_department_id,
+            dossier,
+            invoice_journal,
+            credit_note_journal,
+            start_date,
+        } => {
+            let choice = super::connect::Choice {
+                focus_department_id,
+                dossier,
+                invoice_journal,
+                credit_note_journal,
+                start_date,
+            };
+            Ok(json(super::connect::connect(deployment, &connection, choice).await?))
+        }
+        AdminCommand::MapSuggestions { connection } => {
+            Ok(json(super::connect::map_suggestions(deployment, &connection).await?))
+        }
+        AdminCommand::Map {
+            connection,
+            tax_rate,
+            vat_code,
+            ledger,
+            default_ledger,
+        } => Ok(json(
+            super::connect::map(
+                deployment,
+                &connection,
+                tax_rate.as_deref(),
+                vat_code.as_deref(),
+                ledger.as_deref(),
+                default_ledger.as_deref(),
+            )
+            .await?,
         )),
         AdminCommand::MatchCustomers { connection, apply } => Ok(json(
             super::customers::match_customers(deployment, &connection, apply).await?,

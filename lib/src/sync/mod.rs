@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod authorise;
+pub mod connect;
 pub mod customers;
 pub mod doctor;
 pub mod error;

@@ -201,6 +201,11 @@ impl Deployment {
         )
     }
 
+    /// Drops the connection's services (after its dossier or credentials changed); the next use builds them anew.
+    pub async fn forget_connection(&self, conn: &ConnectionId) {
+        self.connections.lock().await.remove(conn);
+    }
+
     /// The services of a connection, built on first use by this instance.
     pub async fn connection(&self, conn: &ConnectionId) -> Result<Arc<Connection>, SyncError> {
         let mut connections = self.connections.lock().await;

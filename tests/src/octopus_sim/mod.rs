@@ -87,72 +87,22 @@ impl OctopusSim {
         s.software_house_uuid = SOFTWARE_HOUSE_UUID.into();
         s.users
             .insert(USER.into(), (PASSWORD.into(), vec![DOSSIER, OTHER_DOSSIER]));
-        let mut d = SimDossier::new(DOSSIER, "Bakkerij Peeters BV", "BE0412.345.678");
-        d.bookyears.push(calendar_bookyear(1, 2026));
-        for (key, name, insertion) in [
-            ("V1", "Verkopen", Some(1)),
-            ("V2", "Creditnota's verkoop", Some(1)),
-            ("V3", "Verkoopsfacturen", Some(2)),
-            ("A1", "Aankopen", None),
-            ("F1", "Bank KBC", None),
-            ("D1", "Diverse", None),
-        ] {
-            d.journals.push(SimJournal {
-                bookyear: 1,
-                key: key.into(),
-                name: name.into(),
-                insertion_type: insertion,
-                last_booked: 0,
-                closed: false,
-                locked: false,
-                closed_period: None,
-            });
-        }
-        for (number, name) in [
-            (400000, "Handelsdebiteuren"),
-            (451000, "Te betalen btw"),
-            (550000, "Bank KBC"),
-            (604000, "Aankopen handelsgoederen"),
-            (700000, "Omzet goederen"),
-            (700100, "Omzet diensten"),
-            (701000, "Omzet intracommunautair"),
-            (704000, "Omzet export"),
-            (743000, "Diverse opbrengsten"),
-        ] {
-            d.accounts.push(SimAccount {
-                bookyear: 1,
-                number,
-                description_nl: name.into(),
-                modified_at: now,
-            });
-        }
-        for (code, description, pct) in [
-            ("21", "Verkopen 21%", 21),
-            ("12", "Verkopen 12%", 12),
-            ("06", "Verkopen 6%", 6),
-            ("00", "Verkopen 0%", 0),
-            ("45", "Medecontractant", 0),
-            ("46", "Intracommunautaire levering", 0),
-            ("47", "Export buiten EU", 0),
-        ] {
-            d.vat_codes.push(SimVatCode {
-                code: code.into(),
-                description: description.into(),
-                kind: 2,
-                percentage: Decimal::from(pct),
-            });
-        }
-        d.vat_codes.push(SimVatCode {
-            code: "D21".into(),
-            description: "Aankopen 21%".into(),
-            kind: 1,
-            percentage: Decimal::from(21),
-        });
+        let d = standard_dossier(DOSSIER, "Bakkerij Peeters BV", "BE0412.345.678", now);
         s.dossiers.insert(DOSSIER, d);
         s.dossiers.insert(
             OTHER_DOSSIER,
             SimDossier::new(OTHER_DOSSIER, "Peeters Vastgoed NV", "BE0876.543.210"),
         );
+    }
+
+    /// A third (or further) dossier the login may open, set up like the standard one.
+    pub fn add_dossier(&self, id: i32, name: &str, vat_nr: &str) {
+        let mut s = self.state();
+        let now = s.now();
+        s.dossiers.insert(id, standard_dossier(id, name, vat_nr, now));
+        if let Some((_, dossiers)) = s.users.get_mut(USER) {
+            dossiers.push(id);
+        }
     }
 
     fn dossier<R>(&self, dossier: i32, f: impl FnOnce(&mut SimDossier, DateTime<Utc>) -> R) -> R {
@@ -399,4 +349,70 @@ impl OctopusSim {
     pub fn count(&self, op: Operation) -> usize {
         self.state().received.iter().filter(|r| r.operation == op).count()
     }
+}
+
+/// A dossier with bookyear 2026, the six journals, the accounts and the VAT codes of the standard seed.
+fn standard_dossier(id: i32, name: &str, vat_nr: &str, now: DateTime<Utc>) -> SimDossier {
+    let mut d = SimDossier::new(id, name, vat_nr);
+    d.bookyears.push(calendar_bookyear(1, 2026));
+    for (key, name, insertion) in [
+        ("V1", "Verkopen", Some(1)),
+        ("V2", "Creditnota's verkoop", Some(1)),
+        ("V3", "Verkoopsfacturen", Some(2)),
+        ("A1", "Aankopen", None),
+        ("F1", "Bank KBC", None),
+        ("D1", "Diverse", None),
+    ] {
+        d.journals.push(SimJournal {
+            bookyear: 1,
+            key: key.into(),
+            name: name.into(),
+            insertion_type: insertion,
+            last_booked: 0,
+            closed: false,
+            locked: false,
+            closed_period: None,
+        });
+    }
+    for (number, name) in [
+        (400000, "Handelsdebiteuren"),
+        (451000, "Te betalen btw"),
+        (550000, "Bank KBC"),
+        (604000, "Aankopen handelsgoederen"),
+        (700000, "Omzet goederen"),
+        (700100, "Omzet diensten"),
+        (701000, "Omzet intracommunautair"),
+        (704000, "Omzet export"),
+        (743000, "Diverse opbrengsten"),
+    ] {
+        d.accounts.push(SimAccount {
+            bookyear: 1,
+            number,
+            description_nl: name.into(),
+            modified_at: now,
+        });
+    }
+    for (code, description, pct) in [
+        ("21", "Verkopen 21%", 21),
+        ("12", "Verkopen 12%", 12),
+        ("06", "Verkopen 6%", 6),
+        ("00", "Verkopen 0%", 0),
+        ("45", "Medecontractant", 0),
+        ("46", "Intracommunautaire levering", 0),
+        ("47", "Export buiten EU", 0),
+    ] {
+        d.vat_codes.push(SimVatCode {
+            code: code.into(),
+            description: description.into(),
+            kind: 2,
+            percentage: Decimal::from(pct),
+        });
+    }
+    d.vat_codes.push(SimVatCode {
+        code: "D21".into(),
+        description: "Aankopen 21%".into(),
+        kind: 1,
+        percentage: Decimal::from(21),
+    });
+    d
 }

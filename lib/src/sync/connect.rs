@@ -1,0 +1,318 @@
+//! `connect` on the Octopus side, and `map` (DESIGN.md §4.4): the dossiers the login can see, only the sales journals
+//! that take bookings, the choice stored as the connection's settings; Focus tax rates with a suggested Octopus VAT
+//! code (0 % variants are never guessed: a person chooses), and the mapping stored.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::error::SyncError;
+use super::services::{Deployment, SecretKind};
+use crate::domain::{BookyearId, ConnectionId, JournalKey};
+use crate::octopus::{DailyLimits, OctopusClient, OctopusCredentials};
+use crate::store::{ConnectionConfig, ConnectionOptions};
+
+#[derive(Deserialize)]
+struct OctopusSecret {
+    user: String,
+    password: String,
+    software_house_uuid: String,
+}
+
+/// An Octopus client for `dossier` built from the connection's secret (the settings may not exist yet).
+async fn octopus_for(deployment: &Deployment, conn: &ConnectionId, dossier: i32) -> Result<OctopusClient, SyncError> {
+    let secret = deployment.read_secret(conn, SecretKind::Octopus).await?;
+    let s: OctopusSecret = serde_json::from_str(secret.expose_secret()).map_err(|_| {
+        SyncError::permanent(
+            "OCTOPUS_SECRET_INVALID",
+            "The Octopus secret must hold {\"user\", \"password\", \"software_house_uuid\"}; fill it in first.",
+        )
+    })?;
+    Ok(OctopusClient::with_settings(
+        deployment.octopus_url.clone(),
+        OctopusCredentials {
+            software_house_uuid: s.software_house_uuid,
+            user: s.user,
+            password: SecretString::from(s.password),
+        },
+        dossier,
+        conn.clone(),
+        deployment.store.clone(),
+        Arc::clone(&deployment.clock),
+        DailyLimits::default(),
+        deployment.retry,
+    ))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DossierChoice {
+    pub id: i32,
+    pub name: String,
+    pub vat_number: Option<String>,
+}
+
+/// The dossiers the Octopus login can open (checks the credentials too).
+pub async fn dossiers(deployment: &Deployment, conn: &ConnectionId) -> Result<Vec<DossierChoice>, SyncError> {
+    let client = octopus_for(deployment, conn, 0).await?;
+    Ok(client
+        .dossiers()
+        .await?
+        .into_iter()
+        .map(|d| DossierChoice {
+            id: d.dossier_key.id,
+            name: d.dossier_description.unwrap_or_default(),
+            vat_number: d.vat_nr,
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JournalChoice {
+    pub key: String,
+    pub name: String,
+    pub bookyear: BookyearId,
+}
+
+/// Only sales journals with booking insertion, of the bookyear holding `date`.
+pub async fn sales_journals(
+    deployment: &Deployment,
+    conn: &ConnectionId,
+    dossier: i32,
+    date: NaiveDate,
+) -> Result<Vec<JournalChoice>, SyncError> {
+    let client = octopus_for(deployment, conn, dossier).await?;
+    let bookyears = client.refresh_bookyears().await?;
+    let by = bookyears.iter().find(|b| b.covers(date)).ok_or_else(|| {
+        SyncError::permanent(
+            "OCTOPUS_BOOKYEAR_MISSING",
+            format!("No Octopus bookyear covers {date}. Create it in Octopus first."),
+        )
+    })?;
+    Ok(client
+        .refresh_journals(by.id())
+        .await?
+        .into_iter()
+        .filter(|j| j.takes_sales_bookings())
+        .map(|j| JournalChoice {
+            key: j.journal_key,
+            name: j.name,
+            bookyear: by.id(),
+        })
+        .collect())
+}
+
+/// What a person chose when connecting.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Choice {
+    pub focus_department_id: String,
+    pub dossier: i32,
+    pub invoice_journal: JournalKey,
+    pub credit_note_journal: JournalKey,
+    pub start_date: NaiveDate,
+}
+
+/// Checks the choice against Octopus and stores it as the connection's settings (created, or updated keeping the
+/// mappings).
+pub async fn connect(
+    deployment: &Deployment,
+    conn: &ConnectionId,
+    choice: Choice,
+) -> Result<ConnectionConfig, SyncError> {
+    if !dossiers(deployment, conn).await?.iter().any(|d| d.id == choice.dossier) {
+        return Err(SyncError::permanent(
+            "OCTOPUS_DOSSIER_NOT_VISIBLE",
+            format!(
+                "The Octopus login cannot open dossier {}; choose one of `focus-octopus connect --list`.",
+                choice.dossier
+            ),
+        ));
+    }
+    let journals = sales_journals(deployment, conn, choice.dossier, choice.start_date).await?;
+    for key in [&choice.invoice_journal, &choice.credit_note_journal] {
+        if !journals.iter().any(|j| j.key == key.as_str()) {
+            return Err(SyncError::permanent(
+                "OCTOPUS_JOURNAL_NOT_SALES",
+                format!(
+                    "{key} is not a sales journal with booking insertion in this dossier; choose one of {}.",
+                    journals.iter().map(|j| j.key.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+    let now = deployment.clock.now();
+    let connections = deployment.store.connections();
+    let stored = match connections.get(conn).await? {
+        Some(current) => {
+            if current.value.octopus_dossier_id != choice.dossier {
+                // Tokens, caches and journal counters of the old dossier must not be used for the new one.
+                deployment.store.reset_dossier_state(conn).await?;
+            }
+            let mut config = current.value.clone();
+            config.focus_department_id = choice.focus_department_id;
+            config.octopus_dossier_id = choice.dossier;
+            config.invoice_journal = choice.invoice_journal;
+            config.credit_note_journal = choice.credit_note_journal;
+            config.start_date = choice.start_date;
+            connections.update(conn, &config, current.version, now).await?.value
+        }
+        None => {
+            let config = ConnectionConfig {
+                focus_account_id: String::new(),
+                focus_department_id: choice.focus_department_id,
+                octopus_dossier_id: choice.dossier,
+                invoice_journal: choice.invoice_journal,
+                credit_note_journal: choice.credit_note_journal,
+                start_date: choice.start_date,
+                vat_codes: Default::default(),
+                ledger_by_tax_rate: Default::default(),
+                default_ledger_account: None,
+                options: ConnectionOptions::default(),
+            };
+            connections.create(conn, &config, now).await?.value
+        }
+    };
+    deployment.forget_connection(conn).await;
+    Ok(stored)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RateSuggestion {
+    pub tax_rate_id: String,
+    pub description: String,
+    pub rate: Decimal,
+    pub mapped: Option<String>,
+    /// A code whose percentage equals the rate; never for 0 % (co-contractor, intra-EU, export, exempt differ).
+    pub suggested: Option<String>,
+    pub choices: Vec<String>,
+}
+
+/// The department's tax rates with their mapping, a suggestion where one is safe, and the possible codes.
+pub async fn map_suggestions(
+    deployment: &Deployment,
+    conn_id: &ConnectionId,
+) -> Result<Vec<RateSuggestion>, SyncError> {
+    let conn = deployment.connection(conn_id).await?;
+    let config = conn.settings(&deployment.store, deployment.clock.now()).await?;
+    let rates = conn.focus.tax_rates(&config.focus_department_id).await?;
+    let codes: Vec<_> = conn
+        .octopus
+        .vat_codes()
+        .await?
+        .into_iter()
+        .filter(|c| c.is_sales())
+        .collect();
+    Ok(rates
+        .into_iter()
+        .map(|r| {
+            let percent = (r.rate * Decimal::ONE_HUNDRED).normalize();
+            let same: Vec<String> = codes
+                .iter()
+                .filter(|c| c.base_percentage.map(|p| p.normalize()) == Some(percent))
+                .map(|c| c.code.clone())
+                .collect();
+            let suggested = (!percent.is_zero() && same.len() == 1).then(|| same[0].clone());
+            RateSuggestion {
+                mapped: config.vat_codes.get(&r.id).cloned(),
+                tax_rate_id: r.id,
+                description: r.description,
+                rate: r.rate,
+                suggested,
+                choices: if same.is_empty() {
+                    codes.iter().map(|c| c.code.clone()).collect()
+                } else {
+                    same
+                },
+            }
+        })
+        .collect())
+}
+
+/// Stores a mapping: a tax rate's VAT code and/or ledger, or the default ledger. Refused if Octopus lacks the code
+/// or account, or the account is not a 70… revenue account.
+pub async fn map(
+    deployment: &Deployment,
+    conn_id: &ConnectionId,
+    tax_rate: Option<&str>,
+    vat_code: Option<&str>,
+    ledger: Option<&str>,
+    default_ledger: Option<&str>,
+) -> Result<ConnectionConfig, SyncError> {
+    let conn = deployment.connection(conn_id).await?;
+    let now = deployment.clock.now();
+    let current = deployment
+        .store
+        .connections()
+        .get(conn_id)
+        .await?
+        .ok_or_else(|| super::services::unknown_connection(conn_id))?;
+    let mut config = current.value.clone();
+    if let Some(code) = vat_code {
+        let known = conn
+            .octopus
+            .vat_codes()
+            .await?
+            .into_iter()
+            .any(|c| c.is_sales() && c.code == code);
+        if !known {
+            return Err(SyncError::permanent(
+                "OCTOPUS_VAT_CODE_MISSING",
+                format!("'{code}' is not a sales VAT code of the dossier."),
+            ));
+        }
+    }
+    for account in ledger.iter().chain(default_ledger.iter()) {
+        let number: i32 = account.parse().unwrap_or(0);
+        let bookyear = conn
+            .octopus
+            .bookyears()
+            .await?
+            .into_iter()
+            .find(|b| b.covers(config.start_date.max(now.date_naive())))
+            .map(|b| b.id());
+        let exists = match bookyear {
+            Some(by) => conn
+                .octopus
+                .accounts(by)
+                .await?
+                .iter()
+                .any(|a| a.number == number && a.is_revenue()),
+            None => false,
+        };
+        if !exists {
+            return Err(SyncError::permanent(
+                "LEDGER_INVALID",
+                format!("{account} is not a 70… revenue account of the Octopus dossier."),
+            ));
+        }
+    }
+    match (tax_rate, vat_code, ledger) {
+        (Some(rate), code, ledger) => {
+            if let Some(code) = code {
+                config.vat_codes.insert(rate.to_owned(), code.to_owned());
+            }
+            if let Some(ledger) = ledger {
+                config.ledger_by_tax_rate.insert(rate.to_owned(), ledger.to_owned());
+            }
+        }
+        (None, Some(_), _) | (None, _, Some(_)) => {
+            return Err(SyncError::permanent(
+                "ADMIN_BAD_COMMAND",
+                "A VAT code or ledger needs the tax rate it is for.",
+            ));
+        }
+        _ => {}
+    }
+    if let Some(default) = default_ledger {
+        config.default_ledger_account = Some(default.to_owned());
+    }
+    let stored = deployment
+        .store
+        .connections()
+        .update(conn_id, &config, current.version, now)
+        .await?;
+    conn.forget_settings().await;
+    Ok(stored.value)
+}
