@@ -147,7 +147,63 @@ fn json<T: Serialize>(value: T) -> serde_json::Value {
     serde_json::to_value(value).expect("plain data serialises")
 }
 
+impl AdminCommand {
+    /// The action's name, and the connection of an action that changes data (those get a run report).
+    fn changes(&self) -> Option<(&'static str, &ConnectionId)> {
+        match self {
+            AdminCommand::Resync { connection, .. } => Some(("resync", connection)),
+            AdminCommand::Connect { connection, .. } => Some(("connect", connection)),
+            AdminCommand::Map { connection, .. } => Some(("map", connection)),
+            AdminCommand::MatchCustomers {
+                connection,
+                apply: true,
+            } => Some(("match-customers --apply", connection)),
+            AdminCommand::ImportRelations {
+                connection,
+                dry_run: false,
+            } => Some(("import-relations", connection)),
+            AdminCommand::RegisterWebhooks { connection, .. } => Some(("register-webhooks", connection)),
+            AdminCommand::UnregisterWebhooks { connection, .. } => Some(("unregister-webhooks", connection)),
+            _ => None,
+        }
+    }
+}
+
+/// Runs a command; one that changes data leaves a run report (published to the report topic if it failed).
 pub async fn run(deployment: &Deployment, command: AdminCommand) -> Result<serde_json::Value, AdminError> {
+    let changes = command.changes().map(|(action, conn)| (action, conn.clone()));
+    let started = deployment.clock.now();
+    let result = execute(deployment, command).await;
+    if let Some((action, conn)) = changes
+        && deployment.store.connections().get(&conn).await.ok().flatten().is_some()
+    {
+        let mut report = crate::store::RunReport {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind: crate::store::RunKind::Admin,
+            started_at: started,
+            finished_at: Some(deployment.clock.now()),
+            attempted: 1,
+            done: u32::from(result.is_ok()),
+            skipped: 0,
+            failed: Vec::new(),
+            notes: vec![format!("admin: {action}")],
+        };
+        if let Err(e) = &result {
+            report.failed.push(crate::store::RunFailure {
+                document: None,
+                code: e.code().to_owned(),
+                message: e.to_string(),
+            });
+            deployment.publish(&conn, &report).await;
+        }
+        if let Err(e) = deployment.store.runs().put(&conn, &report).await {
+            tracing::warn!(connection = %conn, "admin run report not stored: {e}");
+        }
+    }
+    result
+}
+
+async fn execute(deployment: &Deployment, command: AdminCommand) -> Result<serde_json::Value, AdminError> {
     let store = &deployment.store;
     match command {
         AdminCommand::Ping {} => Ok(json(Pong {

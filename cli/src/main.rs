@@ -1,0 +1,305 @@
+//! `focus-octopus`: every admin action as a subcommand. It runs the use case in-process against the stack named by
+//! the environment (`TABLE_NAME`, `DOCUMENTS_QUEUE_URL`, `SECRETS_PREFIX`, AWS credentials and region; the same
+//! variables the functions get), sending exactly the JSON command the admin function takes.
+//! Tables by default, `--json` for scripts; exit code 1 when the command fails or `doctor` finds a problem.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use focus_octopus::config::Env;
+use focus_octopus::domain::Failure;
+use focus_octopus::sync::admin;
+use focus_octopus::sync::services::Deployment;
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(
+    name = "focus-octopus",
+    version,
+    about = "Set up and operate the Teamleader Focus ↔ Octopus sync."
+)]
+struct Cli {
+    /// Print the answer as JSON (for scripts) instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    /// The connection to act on.
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "FOCUS_OCTOPUS_CONNECTION",
+        default_value = "default"
+    )]
+    connection: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check that the stack answers; list its connections.
+    Ping,
+    /// Documents per state, recent runs, what needs a person (with reason and fix), Octopus calls left today.
+    Status,
+    /// Check the whole setup; every failed check says how to fix it. Exits 1 if one fails.
+    Doctor {
+        /// The receiver's Function URL, to check the webhooks point at it.
+        #[arg(long)]
+        receiver_url: Option<String>,
+    },
+    /// Print the Focus authorisation link (open it, approve, and the callback stores the tokens).
+    ConnectFocus {
+        /// The receiver's Function URL followed by /oauth/callback, as registered on the Focus Marketplace.
+        #[arg(long)]
+        redirect_uri: String,
+    },
+    /// List the Octopus dossiers the login can open.
+    Dossiers,
+    /// List the sales journals (booking insertion) of a dossier in the bookyear holding DATE.
+    SalesJournals {
+        #[arg(long)]
+        dossier: i32,
+        #[arg(long)]
+        date: chrono::NaiveDate,
+    },
+    /// Choose the Focus department, Octopus dossier, journals and start date.
+    Connect {
+        #[arg(long)]
+        department: String,
+        #[arg(long)]
+        dossier: i32,
+        #[arg(long)]
+        invoice_journal: String,
+        #[arg(long)]
+        credit_note_journal: String,
+        #[arg(long)]
+        start_date: chrono::NaiveDate,
+    },
+    /// Show the Focus tax rates with their Octopus VAT code, or a suggestion (never for the 0 % variants).
+    MapSuggestions,
+    /// Map a Focus tax rate to an Octopus VAT code and/or ledger, or set the default ledger.
+    Map {
+        #[arg(long)]
+        tax_rate: Option<String>,
+        #[arg(long)]
+        vat_code: Option<String>,
+        #[arg(long)]
+        ledger: Option<String>,
+        #[arg(long)]
+        default_ledger: Option<String>,
+    },
+    /// Pair Focus customers with Octopus relations (a dry run unless --apply; nothing is created or deleted).
+    MatchCustomers {
+        #[arg(long)]
+        apply: bool,
+    },
+    /// Bring Octopus customers Focus lacks into Focus as companies tagged "Octopus Import".
+    ImportRelations {
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Hand documents back to the poster: --failed, --since DATE, or named documents (invoice:<id>).
+    Resync {
+        #[arg(long)]
+        failed: bool,
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
+        documents: Vec<String>,
+    },
+    /// Register the receiver URL in Focus for every event type the sync uses.
+    RegisterWebhooks {
+        #[arg(long)]
+        receiver_url: String,
+    },
+    /// Remove that registration.
+    UnregisterWebhooks {
+        #[arg(long)]
+        receiver_url: String,
+    },
+}
+
+impl Command {
+    /// The admin function's JSON command.
+    fn to_json(&self, connection: &str) -> Value {
+        let c = connection;
+        match self {
+            Command::Ping => json!({ "action": "ping" }),
+            Command::Status => json!({ "action": "status", "connection": c }),
+            Command::Doctor { receiver_url } => {
+                json!({ "action": "doctor", "connection": c, "receiver_url": receiver_url })
+            }
+            Command::ConnectFocus { redirect_uri } => {
+                json!({ "action": "connect-focus", "connection": c, "redirect_uri": redirect_uri })
+            }
+            Command::Dossiers => json!({ "action": "octopus-dossiers", "connection": c }),
+            Command::SalesJournals { dossier, date } => {
+                json!({ "action": "sales-journals", "connection": c, "dossier": dossier, "date": date })
+            }
+            Command::Connect {
+                department,
+                dossier,
+                invoice_journal,
+                credit_note_journal,
+                start_date,
+            } => json!({ "action": "connect", "connection": c, "focus_department_id": department, "dossier": dossier,
+                         "invoice_journal": invoice_journal, "credit_note_journal": credit_note_journal,
+                         "start_date": start_date }),
+            Command::MapSuggestions => json!({ "action": "map-suggestions", "connection": c }),
+            Command::Map {
+                tax_rate,
+                vat_code,
+                ledger,
+                default_ledger,
+            } => json!({ "action": "map", "connection": c, "tax_rate": tax_rate, "vat_code": vat_code,
+                         "ledger": ledger, "default_ledger": default_ledger }),
+            Command::MatchCustomers { apply } => {
+                json!({ "action": "match-customers", "connection": c, "apply": apply })
+            }
+            Command::ImportRelations { dry_run } => {
+                json!({ "action": "import-relations", "connection": c, "dry_run": dry_run })
+            }
+            Command::Resync {
+                failed,
+                since,
+                documents,
+            } => {
+                json!({ "action": "resync", "connection": c, "failed": failed, "since": since, "documents": documents })
+            }
+            Command::RegisterWebhooks { receiver_url } => {
+                json!({ "action": "register-webhooks", "connection": c, "receiver_url": receiver_url })
+            }
+            Command::UnregisterWebhooks { receiver_url } => {
+                json!({ "action": "unregister-webhooks", "connection": c, "receiver_url": receiver_url })
+            }
+        }
+    }
+}
+
+/// A readable rendering of an answer: lists of records as tables, records as `key: value` lines.
+fn render(value: &Value, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::Object(_) | Value::Array(_) if !is_empty(v) => format!("{pad}{k}:\n{}", render(v, indent + 2)),
+                _ => format!("{pad}{k}: {}", scalar(v)),
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Value::Array(items) if items.iter().all(Value::is_object) && !items.is_empty() => table(items, &pad),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| format!("{pad}- {}", scalar(v)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => format!("{pad}{}", scalar(other)),
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    matches!(v, Value::Array(a) if a.is_empty()) || matches!(v, Value::Object(o) if o.is_empty())
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        Value::Array(a) if a.is_empty() => "(none)".into(),
+        other => other.to_string(),
+    }
+}
+
+fn table(rows: &[Value], pad: &str) -> String {
+    let mut columns: Vec<String> = Vec::new();
+    for row in rows {
+        for k in row.as_object().into_iter().flat_map(|o| o.keys()) {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| scalar(&r[c.as_str()]).replace('\n', " "))
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(c.len())
+                .min(60)
+        })
+        .collect();
+    let line = |values: Vec<&str>| {
+        let parts: Vec<String> = values
+            .iter()
+            .zip(&widths)
+            .map(|(v, w)| format!("{:w$}", v.chars().take(*w).collect::<String>(), w = *w))
+            .collect();
+        format!("{pad}{}", parts.join("  ").trim_end())
+    };
+    let mut out = vec![line(columns.iter().map(String::as_str).collect())];
+    for row in &cells {
+        out.push(line(row.iter().map(String::as_str).collect()));
+    }
+    out.join("\n")
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.to_json(&cli.connection);
+    let spinner = (!cli.json).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(format!("{} …", command["action"].as_str().unwrap_or_default()));
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    });
+    let answer = match Deployment::from_environment(&Env::from_process()).await {
+        Ok(deployment) => match admin::parse(command) {
+            Ok(command) => admin::run(&deployment, command).await,
+            Err(e) => Err(e),
+        },
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    match answer {
+        Ok(value) => {
+            if cli.json {
+                println!("{value}");
+            } else {
+                println!("{}", render(&value, 0));
+            }
+            if value["ok"] == Value::Bool(false) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            if cli.json {
+                println!("{}", json!({ "error": { "code": e.code(), "message": e.to_string() } }));
+            } else {
+                eprintln!("{}: {e}", e.code());
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

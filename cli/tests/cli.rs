@@ -1,0 +1,131 @@
+//! The `focus-octopus` binary against moto and both simulators, as a person or a script runs it.
+
+use std::process::{Command, Output};
+
+use focus_octopus_tests::aws_local::moto_endpoint;
+use focus_octopus_tests::octopus_sim::DOSSIER;
+use focus_octopus_tests::push_world::PushWorld;
+use serde_json::{Value, json};
+
+fn cli(world: &PushWorld) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_focus-octopus"));
+    command
+        .env("TABLE_NAME", &world.aws.table_name)
+        .env("DOCUMENTS_QUEUE_URL", &world.aws.documents_queue_url)
+        .env("SECRETS_PREFIX", &world.aws.table_name)
+        .env("AWS_ENDPOINT_URL", moto_endpoint().unwrap())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("FOCUS_API_URL", world.focus.url())
+        .env("FOCUS_OAUTH_URL", world.focus.url())
+        .env("OCTOPUS_API_URL", world.octopus.url())
+        .env("FOCUS_OCTOPUS_CONNECTION", "bakkerij");
+    command
+}
+
+/// Runs the CLI off the runtime's threads: the simulators it talks to live on them.
+async fn run(world: &PushWorld, args: &[&str]) -> Output {
+    let mut command = cli(world);
+    command.args(args);
+    tokio::task::spawn_blocking(move || command.output().expect("the CLI runs"))
+        .await
+        .expect("the CLI finished")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn json_output_parses_and_a_failed_doctor_exits_non_zero() {
+    let world = PushWorld::start().await;
+
+    let status = run(&world, &["status", "--json"]).await;
+    assert!(status.status.success(), "{status:?}");
+    let answer: Value = serde_json::from_str(&stdout(&status)).expect("JSON on stdout");
+    assert_eq!(answer["connection"], "bakkerij");
+    assert_eq!(answer["documents"]["posted"], 0);
+
+    let dossiers = run(&world, &["dossiers", "--json"]).await;
+    let answer: Value = serde_json::from_str(&stdout(&dossiers)).unwrap();
+    assert_eq!(answer[0]["id"], DOSSIER);
+
+    let unknown = run(&world, &["status", "--json", "--connection", "nobody"]).await;
+    assert!(!unknown.status.success());
+    let answer: Value = serde_json::from_str(&stdout(&unknown)).unwrap();
+    assert_eq!(answer["error"]["code"], "CONNECTION_UNKNOWN");
+
+    world.focus.state().webhooks.clear();
+    let doctor = run(&world, &["doctor", "--json"]).await;
+    assert_eq!(doctor.status.code(), Some(1), "a failed check exits 1");
+    let answer: Value = serde_json::from_str(&stdout(&doctor)).unwrap();
+    assert_eq!(answer["ok"], false);
+}
+
+#[tokio::test]
+async fn tables_are_the_default_and_help_explains_each_command() {
+    let world = PushWorld::start().await;
+    let dossiers = run(&world, &["dossiers"]).await;
+    let text = stdout(&dossiers);
+    assert!(text.starts_with("id"), "{text}");
+    assert!(text.contains("1001  Bakkerij Peeters BV"), "{text}");
+    let help = run(&world, &["--help"]).await;
+    let text = stdout(&help);
+    for command in [
+        "status",
+        "doctor",
+        "connect-focus",
+        "map",
+        "match-customers",
+        "import-relations",
+        "resync",
+        "register-webhooks",
+    ] {
+        assert!(text.contains(command), "{command} in --help");
+    }
+}
+
+/// In a terminal (a pseudo-terminal from `script`), a long import shows a spinner; with --json it does not.
+#[tokio::test]
+async fn a_long_import_shows_progress_in_a_terminal_and_not_with_json() {
+    let world = PushWorld::start().await;
+    for i in 0..60 {
+        world
+            .octopus
+            .add_relation(DOSSIER, json!({ "name": format!("Klant {i:02} BV") }));
+    }
+    let in_terminal = |args: &str| {
+        let binary = env!("CARGO_BIN_EXE_focus-octopus");
+        let mut command = cli(&world);
+        command.args(["-qec", &format!("{binary} {args}"), "/dev/null"]);
+        let mut script = Command::new("script");
+        for (k, v) in command.get_envs() {
+            if let Some(v) = v {
+                script.env(k, v);
+            }
+        }
+        script.args(command.get_args());
+        async move {
+            tokio::task::spawn_blocking(move || script.output().expect("script runs"))
+                .await
+                .expect("script finished")
+        }
+    };
+
+    let shown = in_terminal("import-relations --dry-run").await;
+    let text = stdout(&shown);
+    assert!(shown.status.success(), "{text}");
+    assert!(
+        text.contains("import-relations …"),
+        "a spinner with the action: {text:?}"
+    );
+    assert!(text.contains("created: 60"), "{text}");
+
+    let quiet = in_terminal("import-relations --dry-run --json").await;
+    let text = stdout(&quiet);
+    assert!(!text.contains("import-relations …"), "{text:?}");
+    let answer: Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(answer["created"], 60);
+}
