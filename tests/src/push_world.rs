@@ -331,3 +331,23 @@ impl PushWorld {
         .expect("a Function URL request")
     }
 }
+
+impl PushWorld {
+    /// A person changes the connection's settings (as `focus-octopus map` does), and two minutes pass so every
+    /// instance has re-read them.
+    pub async fn change_settings(&self, change: impl FnOnce(&mut ConnectionConfig)) {
+        let connections = self.deployment.store.connections();
+        let current = connections
+            .get(&self.conn)
+            .await
+            .expect("moto answers")
+            .expect("a connection");
+        let mut config = current.value.clone();
+        change(&mut config);
+        connections
+            .update(&self.conn, &config, current.version, self.clock.now())
+            .await
+            .expect("no concurrent change");
+        self.clock.advance(chrono::Duration::minutes(2));
+    }
+}

@@ -69,24 +69,11 @@ async fn resync_of_failed_documents_posts_them_after_the_fix_and_status_shows_th
     );
     assert_eq!(before["budgets_left"]["insertBuySellBooking"], 400);
 
-    let current = world
-        .deployment
-        .store
-        .connections()
-        .get(&world.conn)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut fixed = current.value.clone();
-    fixed.vat_codes.insert(rates::VAT_6.into(), "06".into());
     world
-        .deployment
-        .store
-        .connections()
-        .update(&world.conn, &fixed, current.version, world.clock_now())
-        .await
-        .unwrap();
-    world.clock.advance(chrono::Duration::minutes(2));
+        .change_settings(|c| {
+            c.vat_codes.insert(rates::VAT_6.into(), "06".into());
+        })
+        .await;
     let resynced = run(
         &world,
         json!({"action": "resync", "connection": "bakkerij", "failed": true}),

@@ -242,15 +242,7 @@ impl Deployment {
             DailyLimits::with_overrides(config.value.options.octopus_daily_limits.clone()),
             self.retry,
         );
-        let focus_client = FocusClient::new(
-            self.focus_endpoints.clone(),
-            self.secrets.clone(),
-            self.secret_name(conn, SecretKind::FocusOAuth),
-            conn.clone(),
-            self.store.clone(),
-            self.clock.clone(),
-            self.retry,
-        );
+        let focus_client = self.focus_client(conn);
         let connection = Arc::new(Connection {
             id: conn.clone(),
             focus: focus_client,
