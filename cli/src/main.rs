@@ -264,6 +264,8 @@ async fn main() -> ExitCode {
     let spinner = (!cli.json).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_message(format!("{} …", command["action"].as_str().unwrap_or_default()));
+        // Drawn at once (then every 100 ms), so even a quick command shows what it is doing.
+        bar.tick();
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
     });
