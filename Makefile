@@ -41,7 +41,8 @@ test: lint
 	cargo test --workspace --locked
 
 build: setup
-	PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --release --locked --output-format zip
+	PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --release --locked --output-format zip \
+		-p webhook-receiver -p document-poster -p payment-puller -p admin
 	@ls -l $(TARGET_DIR)/lambda/*/bootstrap.zip
 
 bench: setup
