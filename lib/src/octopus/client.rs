@@ -171,6 +171,10 @@ impl OctopusClient {
             let last = attempt >= retry.attempts;
             match sent {
                 Sent::Answer(status, body) if status.is_success() => return Ok(Answer { status, body }),
+                // A 5xx may come after the work was done: only what is harmless to resend is sent again.
+                Sent::Answer(status, _) if status.is_server_error() && !call.resendable => {
+                    return Err(OctopusError::OutcomeUnknown { operation: call.op });
+                }
                 Sent::Answer(status, _) if status.is_server_error() && !last => {}
                 Sent::Answer(status, body) => return Err(status_error(call.op, status, &body)),
                 Sent::Lost(_) if !call.resendable => return Err(OctopusError::OutcomeUnknown { operation: call.op }),

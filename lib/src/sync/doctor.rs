@@ -247,10 +247,13 @@ pub async fn doctor(
         .budgets()
         .spent(conn_id, Operation::InsertBuySellBooking.budget_name(), day)
         .await?;
-    let left = 400u32.saturating_sub(spent);
+    let limit = crate::octopus::DailyLimits::with_overrides(config.options.octopus_daily_limits.clone())
+        .of(Operation::InsertBuySellBooking)
+        .unwrap_or(0);
+    let left = limit.saturating_sub(spent);
     let name = "Octopus bookings left today";
     if left > 0 {
-        checks.push(pass(name, format!("{left} of 400 (resets at midnight in Belgium)")));
+        checks.push(pass(name, format!("{left} of {limit} (resets at midnight in Belgium)")));
     } else {
         checks.push(fail(
             name,

@@ -67,6 +67,8 @@ pub async fn book_focus_payment(deployment: &Deployment, message: &DocumentMessa
         ));
     }
     let mut read = record.payments.clone();
+    // Only a step an earlier attempt left unfinished can have reached Octopus already.
+    let resumed = state.focus_pending.is_some();
     let pending = match state.focus_pending.clone() {
         Some(pending) => pending,
         None => {
@@ -126,7 +128,7 @@ pub async fn book_focus_payment(deployment: &Deployment, message: &DocumentMessa
             .await?;
         read = Some(state.clone());
     }
-    balance(&conn, &sales, &pending).await?;
+    balance(&conn, &sales, &pending, resumed).await?;
     let credit_line = format!(
         "{}/{}/{}/1",
         pending.booking.bookyear, pending.booking.journal, pending.booking.document_nr
@@ -240,8 +242,14 @@ async fn found(
     }))
 }
 
-/// Balances the payment line against the sales booking, unless Octopus already has that balancing.
-async fn balance(conn: &Connection, sales: &BookingKey, pending: &FocusPaymentBooking) -> Result<(), SyncError> {
+/// Balances the payment line against the sales booking. When resuming an earlier attempt, Octopus's balancings are
+/// read first (48 a day), since that attempt's balancing may have gone in; a first attempt spends no such call.
+async fn balance(
+    conn: &Connection,
+    sales: &BookingKey,
+    pending: &FocusPaymentBooking,
+    resumed: bool,
+) -> Result<(), SyncError> {
     let debet = BalancingKey {
         bookyear_key: BookyearKey { id: sales.bookyear },
         journal_key: sales.journal.as_str().to_owned(),
@@ -256,13 +264,15 @@ async fn balance(conn: &Connection, sales: &BookingKey, pending: &FocusPaymentBo
         document_sequence_nr: pending.booking.document_nr as i32,
         line_sequence_nr: 1,
     };
-    let already = conn.octopus.modified_balancings(pending.started_at - LOOKBACK).await?;
-    if already
-        .modified_balancings
-        .iter()
-        .any(|b| b.debet_document.balancing_key == debet && b.credit_document.balancing_key == credit)
-    {
-        return Ok(());
+    if resumed {
+        let already = conn.octopus.modified_balancings(pending.started_at - LOOKBACK).await?;
+        if already
+            .modified_balancings
+            .iter()
+            .any(|b| b.debet_document.balancing_key == debet && b.credit_document.balancing_key == credit)
+        {
+            return Ok(());
+        }
     }
     let balancing = Balancing {
         debet_key: debet,
