@@ -15,12 +15,14 @@ export AWS_ACCESS_KEY_ID ?= test
 export AWS_SECRET_ACCESS_KEY ?= test
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup test lint build bench demo clean
+.PHONY: help setup test lint build bench chaos fuzz demo clean
 
 help:
 	@echo "make setup  install the pinned local tools into $(VENV) (moto, cfn-lint, cargo-lambda)"
 	@echo "make test   formatting, clippy, cfn-lint and every test (starts moto by itself)"
 	@echo "make bench  measured numbers (calls per document, …), printed as a table"
+	@echo "make chaos  the long chaos run: a simulated week, 500 documents, 200 payments (SEEDS=\"1 2 3\" for more seeds)"
+	@echo "make fuzz   the fuzz/property targets with 100,000 inputs each (make test runs 10,000)"
 	@echo "make build  release zips of the four Lambda functions (x86_64) in $(TARGET_DIR)/lambda/*/"
 	@echo "make demo   the whole sync on simulators (arrives with issue 8)"
 
@@ -47,6 +49,12 @@ build: setup
 
 bench: setup
 	cargo run --quiet --locked -p focus-octopus-tests --bin bench
+
+chaos: setup
+	cargo run --quiet --locked -p focus-octopus-tests --bin chaos -- $(or $(SEEDS),1)
+
+fuzz: setup
+	FUZZ_CASES=100000 cargo test --locked -p focus-octopus-tests --test fuzz -- --nocapture
 
 demo:
 	@echo "make demo is not there yet: it arrives with issue 8 (simulators, local stack runner, onboarding walk-through)."

@@ -2,6 +2,7 @@
 //! the partner simulators (`octopus_sim`, served by `http_server`).
 
 pub mod aws_local;
+pub mod chaos;
 pub mod counting;
 pub mod fixtures;
 pub mod focus_sim;

@@ -61,6 +61,22 @@ pub fn push_config() -> ConnectionConfig {
     config
 }
 
+/// One received batch: the SQS messages and the event built from them.
+pub struct Batch {
+    pub messages: Vec<aws_sdk_sqs::types::Message>,
+    pub event: SqsEvent,
+}
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+}
+
 /// What one run of the event-source emulator did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pumped {
@@ -168,72 +184,158 @@ impl PushWorld {
     /// Runs the event-source emulator until the queue is empty (or `max_rounds` receives came back non-empty):
     /// batches of up to 10 in queue order, acknowledged records deleted, `batchItemFailures` made visible again.
     pub async fn pump(&self, max_rounds: usize) -> Pumped {
+        self.pump_with(&self.deployment, max_rounds).await
+    }
+
+    /// [`Self::pump`] with another poster instance.
+    pub async fn pump_with(&self, deployment: &Deployment, max_rounds: usize) -> Pumped {
         let mut pumped = Pumped::default();
         for _ in 0..max_rounds {
-            let received = self
-                .aws
-                .sqs
-                .receive_message()
-                .queue_url(&self.aws.documents_queue_url)
-                .max_number_of_messages(10)
-                .message_system_attribute_names(MessageSystemAttributeName::All)
-                .send()
-                .await
-                .expect("moto answers");
-            let messages = received.messages.unwrap_or_default();
-            if messages.is_empty() {
-                break;
-            }
-            let records: Vec<serde_json::Value> = messages
-                .iter()
-                .map(|m| {
-                    let attributes: serde_json::Map<String, serde_json::Value> = m
-                        .attributes()
-                        .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), json!(v))).collect())
-                        .unwrap_or_default();
-                    json!({
-                        "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
-                        "attributes": attributes, "messageAttributes": {}, "md5OfBody": m.md5_of_body(),
-                        "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:000000000000:documents.fifo",
-                        "awsRegion": "eu-west-1",
-                    })
-                })
-                .collect();
-            let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).expect("an SQS event");
-            let response = focus_octopus::sync::poster::post_batch(&self.deployment, &event).await;
-            let kept: Vec<String> = response
-                .batch_item_failures
-                .into_iter()
-                .map(|f| f.item_identifier)
-                .collect();
+            let Some(batch) = self.receive_batch().await else { break };
+            let response = focus_octopus::sync::poster::post_batch(deployment, &batch.event).await;
             pumped.batches += 1;
-            pumped.records += messages.len();
-            pumped.kept += kept.len();
-            for m in &messages {
-                let handle = m.receipt_handle().unwrap_or_default();
-                if kept.iter().any(|k| Some(k.as_str()) == m.message_id()) {
-                    self.aws
-                        .sqs
-                        .change_message_visibility()
-                        .queue_url(&self.aws.documents_queue_url)
-                        .receipt_handle(handle)
-                        .visibility_timeout(0)
-                        .send()
-                        .await
-                        .expect("moto answers");
-                } else {
-                    self.aws
-                        .sqs
-                        .delete_message()
-                        .queue_url(&self.aws.documents_queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await
-                        .expect("moto answers");
-                }
-            }
+            pumped.records += batch.len();
+            pumped.kept += response.batch_item_failures.len();
+            self.settle(&batch, &response).await;
         }
         pumped
+    }
+
+    /// One delivery round as Lambda's event source mapping does it over a few minutes: every message visible now
+    /// is received once, in batches of up to 10; acknowledged ones are deleted, and `batchItemFailures` become
+    /// visible again only after the round (their visibility timeout), so each counts one receive per round.
+    pub async fn deliver_round(&self, deployment: &Deployment) -> Pumped {
+        let mut pumped = Pumped::default();
+        let mut kept = Vec::new();
+        while let Some(batch) = self.receive_batch().await {
+            let response = focus_octopus::sync::poster::post_batch(deployment, &batch.event).await;
+            pumped.batches += 1;
+            pumped.records += batch.len();
+            pumped.kept += response.batch_item_failures.len();
+            self.settle_later(&batch, &response, &mut kept).await;
+        }
+        self.make_all_visible(&kept).await;
+        pumped
+    }
+
+    /// The visibility timeout of these messages is over.
+    pub async fn make_all_visible(&self, handles: &[String]) {
+        for handle in handles {
+            self.make_visible(handle).await;
+        }
+    }
+
+    /// [`Self::settle`], except that kept messages are only collected (to be made visible later).
+    pub async fn settle_later(
+        &self,
+        batch: &Batch,
+        response: &aws_lambda_events::event::sqs::SqsBatchResponse,
+        kept: &mut Vec<String>,
+    ) {
+        for m in &batch.messages {
+            let handle = m.receipt_handle().unwrap_or_default();
+            if response
+                .batch_item_failures
+                .iter()
+                .any(|f| Some(f.item_identifier.as_str()) == m.message_id())
+            {
+                kept.push(handle.to_owned());
+            } else {
+                self.aws
+                    .sqs
+                    .delete_message()
+                    .queue_url(&self.aws.documents_queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("moto answers");
+            }
+        }
+    }
+
+    /// One receive of up to 10 messages (in queue order) as the SQS event Lambda would deliver; `None` if empty.
+    pub async fn receive_batch(&self) -> Option<Batch> {
+        let received = self
+            .aws
+            .sqs
+            .receive_message()
+            .queue_url(&self.aws.documents_queue_url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("moto answers");
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return None;
+        }
+        let records: Vec<serde_json::Value> = messages
+            .iter()
+            .map(|m| {
+                let attributes: serde_json::Map<String, serde_json::Value> = m
+                    .attributes()
+                    .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), json!(v))).collect())
+                    .unwrap_or_default();
+                json!({
+                    "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
+                    "attributes": attributes, "messageAttributes": {}, "md5OfBody": m.md5_of_body(),
+                    "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:000000000000:documents.fifo",
+                    "awsRegion": "eu-west-1",
+                })
+            })
+            .collect();
+        let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).expect("an SQS event");
+        Some(Batch { messages, event })
+    }
+
+    /// What Lambda does with the poster's answer: acknowledged records are deleted, `batchItemFailures` become
+    /// visible again (their visibility timeout is over at once: the tests' clock is not SQS's).
+    pub async fn settle(&self, batch: &Batch, response: &aws_lambda_events::event::sqs::SqsBatchResponse) {
+        let kept: Vec<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        for m in &batch.messages {
+            let handle = m.receipt_handle().unwrap_or_default();
+            if kept.iter().any(|k| Some(*k) == m.message_id()) {
+                self.make_visible(handle).await;
+            } else {
+                self.aws
+                    .sqs
+                    .delete_message()
+                    .queue_url(&self.aws.documents_queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("moto answers");
+            }
+        }
+    }
+
+    /// The poster died during `batch`: nothing was acknowledged, every message comes back after its visibility
+    /// timeout.
+    pub async fn abandon(&self, batch: &Batch) {
+        for m in &batch.messages {
+            self.make_visible(m.receipt_handle().unwrap_or_default()).await;
+        }
+    }
+
+    async fn make_visible(&self, handle: &str) {
+        self.aws
+            .sqs
+            .change_message_visibility()
+            .queue_url(&self.aws.documents_queue_url)
+            .receipt_handle(handle)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .expect("moto answers");
+    }
+
+    /// Another instance of the functions: same stack, its own clients and caches (a second Lambda sandbox).
+    pub fn another_instance(&self) -> Arc<Deployment> {
+        Arc::new(self.deployment_with_queue(&self.aws.documents_queue_url))
     }
 
     /// Messages waiting in the queue (visible or not).

@@ -332,3 +332,59 @@ async fn a_run_with_failures_is_published_to_the_report_topic_with_the_budgets_l
     assert_eq!(published.len(), 1);
     assert!(published[0].body().unwrap().contains("OCTOPUS_UNAVAILABLE"));
 }
+
+/// Found by the chaos run: documents whose messages were dead-lettered were lost. The head of a blocked FIFO group
+/// (its journal locked for longer than SQS's five tries) kept its Focus `updated_at`, so the sweep's Focus listing
+/// never saw it again; the documents queued behind it were kept unread, had no record at all, and died with it.
+/// Now every document kept in the queue has a record awaiting posting, and the sweep re-enqueues documents that
+/// await posting since well before the run.
+#[tokio::test]
+async fn documents_whose_messages_were_dead_lettered_are_posted_once_the_journal_opens() {
+    let world = PushWorld::start().await;
+    run(&world).await;
+    world.octopus.lock_journal(DOSSIER, 1, "V1", true);
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (id, _) = world
+            .focus
+            .invoice(
+                ("company", &company),
+                vec![line(dec!(1), dec!(100), rates::VAT_21)],
+                march(2),
+            )
+            .await;
+        ids.push(id);
+    }
+    // Every puller run in the next hour lists them again while they are still retried; then SQS gives up.
+    for _ in 0..2 {
+        world.pump(20).await;
+        run(&world).await;
+    }
+    world.pump(20).await;
+    assert_eq!(world.queued().await, 0, "every message went to the dead-letter queue");
+    let documents = world.deployment.store.documents();
+    let awaiting = documents.awaiting(&world.conn).await.unwrap();
+    assert_eq!(
+        awaiting.len(),
+        3,
+        "the head and the two documents kept unread behind it are known: {awaiting:?}"
+    );
+
+    world.octopus.lock_journal(DOSSIER, 1, "V1", false);
+    let mut requeued = 0;
+    for _ in 0..3 {
+        requeued += run(&world).await.swept.requeued;
+        world.pump(20).await;
+    }
+
+    assert_eq!(requeued, 3);
+    for id in &ids {
+        let doc = DocumentRef::new(DocumentKind::Invoice, id.as_str()).unwrap();
+        let posted = documents.get(&world.conn, &doc).await.unwrap().unwrap();
+        assert_eq!(posted.state, DocumentState::Posted);
+    }
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 3);
+}

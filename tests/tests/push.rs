@@ -497,3 +497,63 @@ async fn a_posted_invoice_deleted_in_focus_needs_review() {
             .contains("Deleted in Focus after it was booked in Octopus as 1/V1/1")
     );
 }
+
+/// Found by the chaos run: a poster dies right after Octopus stored its booking and its message is gone (dead-lettered
+/// after more failures). The next document of the journal finds the stale intent, sees the booking in Octopus and
+/// records the first document `posted` from Octopus's totals. A late copy of the first document's webhook (Focus sends
+/// copies, late) must leave it `posted`: it was flagged for review because the lines recorded from Octopus could not
+/// be compared with Focus's.
+#[tokio::test]
+async fn a_document_recorded_for_a_crashed_poster_is_not_flagged_for_review_by_a_late_webhook() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let (first, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(2), dec!(40), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    let batch = world.receive_batch().await.expect("the first invoice's message");
+    let killed = world.octopus.after_next_booking();
+    tokio::select! {
+        _ = focus_octopus::sync::poster::post_batch(&world.deployment, &batch.event) => panic!("the poster was to die"),
+        _ = killed => {}
+    }
+    assert_eq!(record(&world, &first).await.state, DocumentState::Posting);
+    world.settle(&batch, &Default::default()).await;
+
+    world.clock.advance(chrono::Duration::minutes(11));
+    let (second, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(10), rates::VAT_6)],
+            march(2),
+        )
+        .await;
+    world.pump(10).await;
+    assert_eq!(record(&world, &second).await.state, DocumentState::Posted);
+    assert_eq!(
+        record(&world, &first).await.state,
+        DocumentState::Posted,
+        "resolved by the second's poster"
+    );
+
+    world
+        .focus
+        .fire(focus_octopus_tests::focus_sim::Event::new(
+            "invoice.booked",
+            "invoice",
+            &first,
+        ))
+        .await;
+    world.pump(10).await;
+
+    let first = record(&world, &first).await;
+    assert_eq!(first.state, DocumentState::Posted, "{:?}", first.note);
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 2);
+}

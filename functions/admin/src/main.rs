@@ -18,7 +18,7 @@ async fn handle(deployment: &Deployment, command: Value) -> Value {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_runtime::tracing::init_default_subscriber_with_writer(focus_octopus::logging::Redacting::stdout());
     let deployment = Deployment::from_environment(&Env::from_process()).await?;
     let deployment = &deployment;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -112,18 +112,7 @@ impl FocusClient {
         if status == StatusCode::NO_CONTENT || answer.is_empty() {
             return Ok(None);
         }
-        // Answers wrap their result in `data`; the introduction documents 201 bodies without it, so both are read.
-        match serde_json::from_slice::<Envelope<Resp>>(&answer) {
-            Ok(envelope) => Ok(Some(envelope.data)),
-            Err(wrapped) => {
-                serde_json::from_slice::<Resp>(&answer)
-                    .map(Some)
-                    .map_err(|_| FocusError::UnexpectedResponse {
-                        action,
-                        details: format!("unreadable answer: {wrapped}"),
-                    })
-            }
-        }
+        decode(action, &answer).map(Some)
     }
 
     async fn send(&self, action: &'static str, body: &[u8]) -> Result<(StatusCode, Vec<u8>), FocusError> {
@@ -282,4 +271,16 @@ impl FocusClient {
 #[derive(serde::Deserialize)]
 struct Envelope<T> {
     data: T,
+}
+
+/// Reads an answer body of `action`. Answers wrap their result in `data`; the introduction documents 201 bodies
+/// without it, so both are read. Anything else is [`FocusError::UnexpectedResponse`] (fuzzed in the tests crate).
+pub fn decode<Resp: serde::de::DeserializeOwned>(action: &'static str, answer: &[u8]) -> Result<Resp, FocusError> {
+    match serde_json::from_slice::<Envelope<Resp>>(answer) {
+        Ok(envelope) => Ok(envelope.data),
+        Err(wrapped) => serde_json::from_slice::<Resp>(answer).map_err(|_| FocusError::UnexpectedResponse {
+            action,
+            details: format!("unreadable answer: {wrapped}"),
+        }),
+    }
 }

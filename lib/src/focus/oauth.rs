@@ -281,14 +281,16 @@ impl TokenManager {
         let status = response.status().as_u16();
         let body = response.bytes().await.unwrap_or_default();
         match status {
-            200 | 201 => {
-                serde_json::from_slice(&body)
-                    .map(Refreshed::Pair)
-                    .map_err(|e| FocusError::UnexpectedResponse {
-                        action: ACTION,
-                        details: format!("unreadable token answer: {e}"),
-                    })
-            }
+            200 | 201 => serde_json::from_slice::<serde_json::Value>(&body)
+                .and_then(|value| {
+                    crate::logging::register_secret_text(&value.to_string());
+                    serde_json::from_value(value)
+                })
+                .map(Refreshed::Pair)
+                .map_err(|e| FocusError::UnexpectedResponse {
+                    action: ACTION,
+                    details: format!("unreadable token answer: {e}"),
+                }),
             400 | 401 => {
                 // The body names the error ("invalid_grant"); it never holds a token, but we keep only its code.
                 let error: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -330,6 +332,7 @@ impl TokenManager {
                 }
             })?;
         let text = out.secret_string().unwrap_or_default();
+        crate::logging::register_secret_text(text);
         let secret: FocusOAuthSecret = serde_json::from_str(text).map_err(|e| FocusError::SecretInvalid {
             secret: self.secret_id.clone(),
             // serde's message names the field, never the value.

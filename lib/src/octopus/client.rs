@@ -255,6 +255,7 @@ impl OctopusClient {
         for _ in 0..LOGIN_WAIT_POLLS {
             let now = inner.clock.now();
             if let Some(t) = tokens.octopus(&inner.conn, inner.dossier, now, TOKEN_MARGIN).await? {
+                crate::logging::register_secret(t.token.expose_secret());
                 let token = t.token.clone();
                 *memory = Some(t);
                 return Ok(token);
@@ -335,6 +336,7 @@ impl OctopusClient {
             other => other,
         })?;
         let result: DossierTokenResult = parse(Operation::ConnectDossier, &answer.body)?;
+        crate::logging::register_secret(&result.dossier_token);
         Ok(OctopusToken {
             token: SecretString::from(result.dossier_token),
             valid_until: issued + TOKEN_LIFETIME,
@@ -376,6 +378,7 @@ impl OctopusClient {
                 other => other,
             })?;
         let token: AuthenticationToken = parse(Operation::AuthenticateUser, &answer.body)?;
+        crate::logging::register_secret(&token.token);
         Ok(SecretString::from(token.token))
     }
 
@@ -390,7 +393,8 @@ impl OctopusClient {
     }
 }
 
-pub(super) fn parse<T: serde::de::DeserializeOwned>(op: Operation, body: &[u8]) -> Result<T, OctopusError> {
+/// Reads an answer body of `op`; anything unreadable is [`OctopusError::UnexpectedResponse`].
+pub fn parse<T: serde::de::DeserializeOwned>(op: Operation, body: &[u8]) -> Result<T, OctopusError> {
     serde_json::from_slice(body).map_err(|e| OctopusError::UnexpectedResponse {
         operation: op,
         details: format!("unreadable body: {e}"),

@@ -21,7 +21,8 @@ pub struct ErrorResult {
 }
 
 impl ErrorResult {
-    pub(super) fn parse(body: &[u8]) -> Self {
+    /// Reads an error body; anything unreadable gives an empty result (the status still classifies the error).
+    pub fn parse(body: &[u8]) -> Self {
         serde_json::from_slice(body).unwrap_or_default()
     }
 

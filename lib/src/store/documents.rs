@@ -196,7 +196,12 @@ impl Documents<'_> {
             .client
             .put_item()
             .table_name(&self.store.table)
-            .set_item(Some(to_item(&record, keys::connection(conn), keys::document(doc))?))
+            .set_item(Some({
+                let mut item = to_item(&record, keys::connection(conn), keys::document(doc))?;
+                item.insert(keys::GSI1PK.into(), s(keys::awaiting(conn)));
+                item.insert(keys::GSI1SK.into(), s(keys::document(doc)));
+                item
+            }))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", keys::PK)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -234,8 +239,15 @@ impl Documents<'_> {
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::connection(conn)))
             .key(keys::SK, s(keys::document(doc)))
-            .update_expression("SET #doc = if_not_exists(#doc, :doc), #state = :posting, #at = :at ADD #attempts :one")
+            .update_expression(
+                "SET #doc = if_not_exists(#doc, :doc), #state = :posting, #at = :at, #gpk = :awaiting, #gsk = :sk \
+                 ADD #attempts :one",
+            )
             .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#gpk", keys::GSI1PK)
+            .expression_attribute_names("#gsk", keys::GSI1SK)
+            .expression_attribute_values(":awaiting", s(keys::awaiting(conn)))
+            .expression_attribute_values(":sk", s(keys::document(doc)))
             .expression_attribute_names("#doc", "document")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#at", "updated_at")
@@ -302,18 +314,36 @@ impl Documents<'_> {
                 .update_expression(format!("{set} ADD #attempts :one"))
                 .expression_attribute_names("#attempts", "attempts")
                 .expression_attribute_values(":one", n(1)),
-            DocumentUpdate::RetryLater(error) | DocumentUpdate::Fail(error) => request
+            DocumentUpdate::RetryLater(error) => request
                 .update_expression(format!("{set}, #err = :err"))
                 .expression_attribute_names("#err", "last_error")
                 .expression_attribute_values(":err", value(error)?),
-            DocumentUpdate::Skip { reason } | DocumentUpdate::Review { reason } => request
+            // Parked: no longer awaiting posting (these states come only from `pending`/`posting`, which carry the
+            // awaiting index, never a booking's).
+            DocumentUpdate::Fail(error) => request
+                .update_expression(format!("{set}, #err = :err REMOVE #gpk, #gsk"))
+                .expression_attribute_names("#err", "last_error")
+                .expression_attribute_values(":err", value(error)?)
+                .expression_attribute_names("#gpk", keys::GSI1PK)
+                .expression_attribute_names("#gsk", keys::GSI1SK),
+            DocumentUpdate::Skip { reason } => request
+                .update_expression(format!("{set}, #note = :note REMOVE #gpk, #gsk"))
+                .expression_attribute_names("#note", "note")
+                .expression_attribute_values(":note", s(reason.as_str()))
+                .expression_attribute_names("#gpk", keys::GSI1PK)
+                .expression_attribute_names("#gsk", keys::GSI1SK),
+            DocumentUpdate::Review { reason } => request
                 .update_expression(format!("{set}, #note = :note"))
                 .expression_attribute_names("#note", "note")
                 .expression_attribute_values(":note", s(reason.as_str())),
             DocumentUpdate::Resync => request
-                .update_expression(format!("{set} REMOVE #err, #note"))
+                .update_expression(format!("{set}, #gpk = :awaiting, #gsk = :sk REMOVE #err, #note"))
                 .expression_attribute_names("#err", "last_error")
-                .expression_attribute_names("#note", "note"),
+                .expression_attribute_names("#note", "note")
+                .expression_attribute_names("#gpk", keys::GSI1PK)
+                .expression_attribute_names("#gsk", keys::GSI1SK)
+                .expression_attribute_values(":awaiting", s(keys::awaiting(conn)))
+                .expression_attribute_values(":sk", s(keys::document(doc))),
         };
 
         match request.send().await {
@@ -392,6 +422,14 @@ impl Documents<'_> {
         }
         let pointer: BookingItem = from_item(item)?;
         self.get(conn, &pointer.document).await
+    }
+
+    /// The documents that await posting (`pending` or `posting`), from the awaiting index. The index is eventually
+    /// consistent, so the state is checked on the records read.
+    pub async fn awaiting(&self, conn: &ConnectionId) -> Result<Vec<DocumentRecord>, StoreError> {
+        let items = self.store.query_gsi1(keys::awaiting(conn)).await?;
+        let records: Vec<DocumentRecord> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok(records.into_iter().filter(|r| r.state.awaits_posting()).collect())
     }
 
     /// Every document record of the connection.

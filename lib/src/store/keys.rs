@@ -33,6 +33,12 @@ pub fn document(doc: &DocumentRef) -> String {
 
 pub const DOCUMENT_PREFIX: &str = "DOC#";
 
+/// GSI partition of the connection's documents that await posting (`pending` or `posting`): the sweep re-enqueues
+/// those whose message was lost (a dead-lettered message, a killed poster), whatever Focus's `updated_at`.
+pub fn awaiting(conn: &ConnectionId) -> String {
+    format!("CONN#{conn}#AWAITING")
+}
+
 pub fn booking_index(conn: &ConnectionId, booking: &BookingKey) -> String {
     format!(
         "CONN#{conn}#BOOKING#{}#{}#{}",

@@ -19,6 +19,8 @@ use crate::domain::{ConnectionId, DocumentKind, DocumentRef};
 use crate::focus::{EventType, WebhookEvent, secrets_match};
 
 pub const MAX_BODY: usize = 64 * 1024;
+/// At most this many connections without a secret are remembered (the known ones always are).
+pub const MAX_CACHED_CONNECTIONS: usize = 1024;
 /// Webhook secrets are re-read this often (a rotated secret takes effect within this time).
 const SECRET_TTL: Duration = Duration::minutes(5);
 /// Compared against when the connection has no secret, so the answer takes as long as a real mismatch.
@@ -206,8 +208,18 @@ impl Receiver {
             Err(e) if crate::domain::Failure::is_transient(&e) => return Err(()),
             Err(_) => None,
         };
-        cache.insert(conn.clone(), (secret.clone(), now));
+        // Bounded whatever the requests: stale entries go, and unknown connections are remembered only while there
+        // is room (a flood of made-up connection names must not grow the function's memory).
+        cache.retain(|_, (_, at)| now - *at < SECRET_TTL);
+        if secret.is_some() || cache.len() < MAX_CACHED_CONNECTIONS {
+            cache.insert(conn.clone(), (secret.clone(), now));
+        }
         Ok(secret)
+    }
+
+    /// How many connections' secrets (or their absence) are cached.
+    pub async fn cached_connections(&self) -> usize {
+        self.secrets.lock().await.len()
     }
 }
 

@@ -184,7 +184,9 @@ impl Deployment {
                     SyncError::transient("SECRET_UNAVAILABLE", format!("Secrets Manager could not read {name}; retried."))
                 }
             })?;
-        Ok(SecretString::from(out.secret_string().unwrap_or_default().to_owned()))
+        let text = out.secret_string().unwrap_or_default();
+        crate::logging::register_secret_text(text);
+        Ok(SecretString::from(text.to_owned()))
     }
 
     /// A Focus client of `conn` alone (the OAuth callback needs no Octopus credentials, and the receiver may not
@@ -284,6 +286,8 @@ pub(super) struct ConnectionCache {
     pub sales_vat_codes: Option<(std::collections::HashSet<String>, DateTime<Utc>)>,
     /// The journal counters as this instance last left them (for one-write reservations).
     pub last_booked: HashMap<(BookyearId, JournalKey), u32>,
+    /// The day's booking budget was found spent: no booking is tried before this time (the budget reset).
+    pub bookings_closed_until: Option<DateTime<Utc>>,
 }
 
 fn fresh<T>(entry: &Option<(T, DateTime<Utc>)>, now: DateTime<Utc>, ttl: Duration) -> Option<&T> {
@@ -291,6 +295,19 @@ fn fresh<T>(entry: &Option<(T, DateTime<Utc>)>, now: DateTime<Utc>, ttl: Duratio
 }
 
 impl Connection {
+    /// When the day's booking budget was seen spent by this instance: the reset time, until it has passed.
+    pub async fn bookings_closed_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cache
+            .lock()
+            .await
+            .bookings_closed_until
+            .filter(|until| now < *until)
+    }
+
+    pub(super) async fn close_bookings_until(&self, until: DateTime<Utc>) {
+        self.cache.lock().await.bookings_closed_until = Some(until);
+    }
+
     /// The connection's settings, re-read at most every [`SETTINGS_TTL`].
     pub async fn settings(&self, store: &Store, now: DateTime<Utc>) -> Result<ConnectionConfig, SyncError> {
         let mut cache = self.cache.lock().await;

@@ -15,7 +15,13 @@ use crate::store::{ConnectionConfig, CursorName};
 pub struct Swept {
     pub listed: u32,
     pub enqueued: u32,
+    /// Of `enqueued`: documents awaiting posting for a while whose message was lost.
+    pub requeued: u32,
 }
+
+/// A document awaiting posting is re-enqueued once its last attempt is this old: a message still being retried by
+/// SQS (five tries, six minutes apart) is left alone.
+const AWAITING_GRACE: Duration = Duration::minutes(45);
 
 pub async fn sweep(deployment: &Deployment, conn: &Connection, config: &ConnectionConfig) -> Result<Swept, SyncError> {
     let store = &deployment.store;
@@ -54,6 +60,7 @@ pub async fn sweep(deployment: &Deployment, conn: &Connection, config: &Connecti
                 .map(|c| (DocumentKind::CreditNote, c.id.clone())),
         );
     let mut swept = Swept::default();
+    let mut enqueued = std::collections::HashSet::new();
     for (kind, id) in candidates {
         swept.listed += 1;
         let Ok(document) = DocumentRef::new(kind, id) else {
@@ -69,7 +76,24 @@ pub async fn sweep(deployment: &Deployment, conn: &Connection, config: &Connecti
             event: "sweep".into(),
         };
         super::messages::enqueue(deployment, &message, started).await?;
+        enqueued.insert(message.document);
         swept.enqueued += 1;
+    }
+    // Documents we know await posting but whose message is gone (dead-lettered after five tries while a journal
+    // stayed locked or the day's budget was spent, or a poster killed mid-batch): their Focus `updated_at` does not
+    // move, so the listing above would never see them again.
+    for record in store.documents().awaiting(&conn.id).await? {
+        if record.updated_at > started - AWAITING_GRACE || enqueued.contains(&record.document) {
+            continue;
+        }
+        let message = DocumentMessage {
+            connection: conn.id.clone(),
+            document: record.document.clone(),
+            event: "sweep".into(),
+        };
+        super::messages::enqueue(deployment, &message, started).await?;
+        swept.enqueued += 1;
+        swept.requeued += 1;
     }
     store
         .cursors()

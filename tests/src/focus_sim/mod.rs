@@ -553,6 +553,41 @@ impl FocusSim {
             .extend(std::iter::repeat_n(0, times));
     }
 
+    /// The next `times` calls of `action` are cut before Focus does anything (a timeout on the way in).
+    pub fn drop_before_commit(&self, action: &str, times: usize) {
+        self.state()
+            .faults
+            .entry(action.into())
+            .or_default()
+            .extend(std::iter::repeat_n(1, times));
+    }
+
+    /// Another integration of the same account spends `requests` of the sliding minute now (a 429 storm for us).
+    pub fn other_client_burst(&self, requests: usize) {
+        let mut s = self.state();
+        let now = s.now();
+        let room = RATE_LIMIT.saturating_sub(s.window.len());
+        s.window.extend(std::iter::repeat_n(now, requests.min(room)));
+    }
+
+    /// Every access token issued so far expires now (Focus ends sessions early; refresh tokens still work).
+    pub fn expire_access_tokens(&self) {
+        let mut s = self.state();
+        let now = s.now();
+        for expires in s.access_tokens.values_mut() {
+            *expires = now;
+        }
+    }
+
+    /// Every token and secret the simulator ever handed out or knows (for the no-secret-in-logs check).
+    pub fn every_secret(&self) -> Vec<String> {
+        let s = self.state();
+        let mut all: Vec<String> = s.access_tokens.keys().cloned().collect();
+        all.extend(s.issued.iter().cloned());
+        all.push(CLIENT_SECRET.to_owned());
+        all
+    }
+
     pub fn add_latency(&self, action: &str, latency: std::time::Duration) {
         self.state().latency.insert(action.into(), latency);
     }

@@ -161,6 +161,7 @@ pub fn issue_pair(s: &mut FocusState) -> (String, String) {
     let expires = s.now() + Duration::seconds(ACCESS_TOKEN_LIFETIME);
     s.access_tokens.insert(access.clone(), expires);
     s.refresh_tokens.insert(refresh.clone());
+    s.issued.push(refresh.clone());
     (access, refresh)
 }
 
@@ -251,6 +252,10 @@ fn api(
             Some(0) => {
                 drop_answer = true;
                 dispatch(s, action, &body)
+            }
+            Some(1) => {
+                drop_answer = true;
+                error(504, "never sent")
             }
             Some(status) if status >= 500 => reply(status, None),
             Some(status) => error(status, "Injected failure"),

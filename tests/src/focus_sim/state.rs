@@ -20,6 +20,8 @@ pub struct FocusState {
     pub access_tokens: HashMap<String, DateTime<Utc>>,
     /// refresh tokens that may still be used (each once)
     pub refresh_tokens: std::collections::HashSet<String>,
+    /// Every access and refresh token ever issued.
+    pub issued: Vec<String>,
     pub refreshes: u32,
     pub invalid_grants: u32,
     /// Times of the API requests counted in the sliding minute.
@@ -115,6 +117,7 @@ impl FocusState {
             codes: HashMap::new(),
             access_tokens: HashMap::new(),
             refresh_tokens: Default::default(),
+            issued: Vec::new(),
             refreshes: 0,
             invalid_grants: 0,
             window: VecDeque::new(),

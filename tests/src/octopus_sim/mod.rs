@@ -129,6 +129,22 @@ impl OctopusSim {
     }
 
     /// Every answer to `op` is delayed by `latency` (real time).
+    /// The next `times` calls of `op` are cut before Octopus does anything (a timeout on the way in).
+    pub fn drop_before_commit(&self, op: Operation, times: usize) {
+        self.state()
+            .faults
+            .entry(op)
+            .or_default()
+            .extend(std::iter::repeat_n(Fault::DropBeforeCommit, times));
+    }
+
+    /// Resolves once the next sales booking is stored, before its answer leaves: the moment to kill a poster.
+    pub fn after_next_booking(&self) -> tokio::sync::oneshot::Receiver<()> {
+        let (signal, fired) = tokio::sync::oneshot::channel();
+        self.state().after_next_booking = Some(signal);
+        fired
+    }
+
     pub fn add_latency(&self, op: Operation, latency: std::time::Duration) {
         self.state().latency.insert(op, latency);
     }
@@ -343,6 +359,13 @@ impl OctopusSim {
         let mut s = self.state();
         s.auth_tokens.clear();
         s.dossier_tokens.clear();
+    }
+
+    /// Every token and credential the simulator ever handed out or knows (for the no-secret-in-logs check).
+    pub fn every_secret(&self) -> Vec<String> {
+        let mut all = self.state().issued.clone();
+        all.extend([PASSWORD.to_owned(), SOFTWARE_HOUSE_UUID.to_owned()]);
+        all
     }
 
     /// Calls of `op` received so far (all days).

@@ -234,12 +234,31 @@ fn process(
     match s.faults.get_mut(&op).and_then(|f| f.pop_front()) {
         Some(Fault::Status(status)) => return (injected(op, status), false),
         Some(Fault::CommitThenDrop) => drop_answer = true,
+        Some(Fault::DropBeforeCommit) => return (technical(504, "never sent"), true),
         None => {}
     }
     if body == &Value::String("<unparseable>".into()) {
         return (invalid_elements(), drop_answer);
     }
-    let answer = match op {
+    let answer = answer_of(s, op, (dossier, bookyear), headers, query, body);
+    if op == Operation::InsertBuySellBooking
+        && answer.status.is_success()
+        && let Some(signal) = s.after_next_booking.take()
+    {
+        let _ = signal.send(());
+    }
+    (answer, drop_answer)
+}
+
+fn answer_of(
+    s: &mut SimState,
+    op: Operation,
+    (dossier, bookyear): (Option<i32>, Option<i32>),
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    body: &Value,
+) -> Reply {
+    match op {
         Operation::AuthenticateUser => authenticate(s, headers, body),
         Operation::GetDossiers => match login_user(s, headers) {
             Ok(user) => get_dossiers(s, &user),
@@ -252,16 +271,15 @@ fn process(
         _ => {
             let dossier = dossier.expect("dossier routes carry an id");
             if let Err(r) = check_dossier_token(s, headers, dossier) {
-                return (r, false);
+                return r;
             }
             let now = s.now();
             let Some(d) = s.dossiers.get_mut(&dossier) else {
-                return (not_found("Dossier not found"), false);
+                return not_found("Dossier not found");
             };
             dossier_operation(d, op, bookyear, query, body, now)
         }
-    };
-    (answer, drop_answer)
+    }
 }
 
 fn injected(op: Operation, status: u16) -> Reply {
@@ -286,6 +304,7 @@ fn authenticate(s: &mut SimState, headers: &HeaderMap, body: &Value) -> Reply {
     let token = s.new_token("auth");
     let now = s.now();
     s.auth_tokens.insert(token.clone(), (user, now));
+    s.issued.push(token.clone());
     ok(json!({ "token": token }))
 }
 
@@ -328,6 +347,7 @@ fn connect(s: &mut SimState, user: &str, query: &HashMap<String, String>) -> Rep
     let token = s.new_token("dossier");
     let now = s.now();
     s.dossier_tokens.insert(token.clone(), (dossier, now));
+    s.issued.push(token.clone());
     ok(json!({ "Dossiertoken": token }))
 }
 

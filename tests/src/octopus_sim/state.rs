@@ -20,6 +20,8 @@ pub struct SimState {
     /// dossier token → (dossier, issued at)
     pub dossier_tokens: HashMap<String, (i32, DateTime<Utc>)>,
     pub next_token: u64,
+    /// Every login and dossier token ever issued.
+    pub issued: Vec<String>,
     /// (budget day, budget name) → calls received
     pub calls: HashMap<(NaiveDate, &'static str), u32>,
     /// Calls refused because the day's limit was reached (our client must keep this at zero).
@@ -27,6 +29,8 @@ pub struct SimState {
     pub faults: HashMap<Operation, VecDeque<Fault>>,
     pub latency: HashMap<Operation, std::time::Duration>,
     pub received: Vec<Received>,
+    /// Fired once the next sales booking is stored (before it is answered): the chaos run kills a poster there.
+    pub after_next_booking: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// An injected misbehaviour for the next call of an operation.
@@ -36,6 +40,8 @@ pub enum Fault {
     Status(u16),
     /// Do the work, then close the connection without answering.
     CommitThenDrop,
+    /// Close the connection without doing anything (a timeout before Octopus got to the request).
+    DropBeforeCommit,
 }
 
 /// A call as it arrived, for assertions.
@@ -146,12 +152,14 @@ impl SimState {
             dossiers: BTreeMap::new(),
             auth_tokens: HashMap::new(),
             dossier_tokens: HashMap::new(),
+            issued: Vec::new(),
             next_token: 0,
             calls: HashMap::new(),
             over_limit: Vec::new(),
             faults: HashMap::new(),
             latency: HashMap::new(),
             received: Vec::new(),
+            after_next_booking: None,
         }
     }
 

@@ -1,0 +1,862 @@
+//! The seeded chaos run (issue 9): documents booked and paid over simulated days while, at random, everything the
+//! partners and AWS do to us happens at once; then the contract of DESIGN.md §7 is checked against the simulators'
+//! own records. The same seed gives the same documents, payments and fault schedule.
+//!
+//! Faults, by kind (each tick of 15 simulated minutes draws each with its probability):
+//! webhooks duplicated, held back and delivered reordered, dropped; Focus 429 storms (another integration spends the
+//! minute), 5xx, requests cut before Focus did anything (timeouts), answers lost after Focus did the work, access
+//! tokens expiring early with two pullers refreshing at once; Octopus tokens expiring, journals locked, bookings
+//! committed and their answer lost, calls cut on the way in, 5xx, the daily booking budget running out mid-day (the
+//! connection keeps a reserve); two posters at once; a poster killed right after Octopus stored its booking.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, NaiveDate, Timelike};
+use focus_octopus::clock::Clock;
+use focus_octopus::domain::{DocumentKind, DocumentRef, DocumentState};
+use focus_octopus::octopus::Operation;
+use focus_octopus::sync::poster::post_batch;
+use focus_octopus::sync::puller::run_puller;
+use rust_decimal::Decimal;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+
+use crate::focus_sim::{RATE_LIMIT, SimLine, line, rates};
+use crate::octopus_sim::{DOSSIER, SimBookingKey};
+use crate::push_world::{PushWorld, WEBHOOK_SECRET, push_config};
+
+/// How big a run is.
+#[derive(Debug, Clone, Copy)]
+pub struct ChaosPlan {
+    pub seed: u64,
+    pub documents: usize,
+    pub payments: usize,
+    pub days: i64,
+    /// The connection's daily booking budget (Octopus documents 400; a reserve is kept for manual work). Lower than
+    /// a busy day's bookings, so the budget runs out mid-day.
+    pub booking_budget: u32,
+}
+
+impl ChaosPlan {
+    /// The variant in `make test`: 200 documents and 80 payments over two days.
+    pub fn fast(seed: u64) -> Self {
+        Self {
+            seed,
+            documents: 200,
+            payments: 80,
+            days: 2,
+            booking_budget: 80,
+        }
+    }
+
+    /// `make chaos`: 500 documents and 200 payments over a week.
+    pub fn week(seed: u64) -> Self {
+        Self {
+            seed,
+            documents: 500,
+            payments: 200,
+            days: 7,
+            booking_budget: 60,
+        }
+    }
+}
+
+/// One checked promise.
+#[derive(Debug, Clone)]
+pub struct Invariant {
+    pub name: &'static str,
+    pub held: bool,
+    pub detail: String,
+}
+
+/// What a run did and found.
+#[derive(Debug, Clone)]
+pub struct ChaosOutcome {
+    pub plan: ChaosPlan,
+    pub invoices: usize,
+    pub credit_notes: usize,
+    pub payments: usize,
+    pub faults: BTreeMap<&'static str, usize>,
+    pub invariants: Vec<Invariant>,
+    pub states: BTreeMap<String, usize>,
+    /// Why each document needing a person is there.
+    pub reviews: Vec<String>,
+    pub log_lines: usize,
+    pub simulated_hours: i64,
+    pub octopus_calls: BTreeMap<&'static str, usize>,
+    pub focus_calls: usize,
+    pub wall: std::time::Duration,
+}
+
+impl ChaosOutcome {
+    pub fn held(&self) -> bool {
+        self.invariants.iter().all(|i| i.held)
+    }
+}
+
+impl fmt::Display for ChaosOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.plan;
+        writeln!(
+            f,
+            "chaos seed {} — {} invoices, {} credit notes, {} payments over {} simulated hours ({} days of business), {:.1} s wall",
+            p.seed,
+            self.invoices,
+            self.credit_notes,
+            self.payments,
+            self.simulated_hours,
+            p.days,
+            self.wall.as_secs_f64()
+        )?;
+        writeln!(f, "faults injected, by kind:")?;
+        for (kind, n) in &self.faults {
+            writeln!(f, "  {kind:<34} {n:>5}")?;
+        }
+        writeln!(f, "document states: {:?}", self.states)?;
+        for r in &self.reviews {
+            writeln!(f, "  {r}")?;
+        }
+        writeln!(
+            f,
+            "calls: Focus {} (all kinds), Octopus {:?}",
+            self.focus_calls, self.octopus_calls
+        )?;
+        writeln!(f, "log lines captured: {}", self.log_lines)?;
+        writeln!(f, "invariants:")?;
+        for i in &self.invariants {
+            writeln!(
+                f,
+                "  [{}] {} — {}",
+                if i.held { "held" } else { "BROKEN" },
+                i.name,
+                i.detail
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Log lines as the functions write them: through the redacting writer.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub fn lines(&self) -> Vec<String> {
+        let bytes = self.0.lock().unwrap().clone();
+        String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect()
+    }
+}
+
+pub struct CapturedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for CapturedWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = CapturedWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        CapturedWriter(self.0.clone())
+    }
+}
+
+/// A subscriber like the functions' (redacting writer), at debug level for our crate, capturing into `captured`.
+pub fn capturing_subscriber(captured: Captured) -> impl tracing::Subscriber + Send + Sync {
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_default(tracing::Level::INFO)
+        .with_target("focus_octopus", tracing::Level::DEBUG);
+    tracing_subscriber::registry().with(filter).with(
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(focus_octopus::logging::Redacting::new(captured)),
+    )
+}
+
+struct Faults {
+    rng: fastrand::Rng,
+    counts: BTreeMap<&'static str, usize>,
+}
+
+impl Faults {
+    /// Draws a fault of `kind` with probability `p`; counts it when drawn.
+    fn draw(&mut self, kind: &'static str, p: f64) -> bool {
+        let hit = self.rng.f64() < p;
+        if hit {
+            *self.counts.entry(kind).or_default() += 1;
+        }
+        hit
+    }
+
+    fn count(&mut self, kind: &'static str, n: usize) {
+        *self.counts.entry(kind).or_default() += n;
+    }
+}
+
+/// A document the run booked in Focus.
+struct Booked {
+    id: String,
+    number: String,
+    kind: DocumentKind,
+}
+
+const TICK: i64 = 15;
+
+/// Runs the plan; never panics on a broken promise (the outcome says which).
+pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
+    let wall = std::time::Instant::now();
+    let progress = std::env::var_os("CHAOS_PROGRESS").is_some();
+    let mut config = push_config();
+    config.options.octopus_daily_limits.insert(
+        Operation::InsertBuySellBooking.budget_name().to_owned(),
+        plan.booking_budget,
+    );
+    let world = PushWorld::start_with(config).await;
+    let second = world.another_instance();
+    let mut faults = Faults {
+        rng: fastrand::Rng::with_seed(plan.seed),
+        counts: BTreeMap::new(),
+    };
+    let mut business = fastrand::Rng::with_seed(plan.seed ^ 0x5eed);
+    let customers = customers(&world);
+
+    // Documents during working hours (08:00–18:00 UTC), spread over the days; day 2 is twice as busy.
+    let ticks_per_day = 24 * 60 / TICK;
+    let working: Vec<i64> = (0..plan.days * ticks_per_day)
+        .filter(|t| {
+            let hour = (9 + t * TICK / 60) % 24;
+            (8..18).contains(&hour)
+        })
+        .collect();
+    let mut due: Vec<i64> = (0..plan.documents)
+        .map(|i| {
+            let t = working[business.usize(..working.len())];
+            if i % 5 == 0 && plan.days > 1 {
+                // Pile up on day 2.
+                let day2: Vec<&i64> = working.iter().filter(|t| **t / ticks_per_day == 1).collect();
+                *day2[business.usize(..day2.len())]
+            } else {
+                t
+            }
+        })
+        .collect();
+    due.sort_unstable();
+    let payment_ticks: Vec<i64> = {
+        let mut p: Vec<i64> = (0..plan.payments)
+            .map(|_| working[business.usize(working.len() / 4..working.len())])
+            .collect();
+        p.sort_unstable();
+        p
+    };
+
+    let mut booked: Vec<Booked> = Vec::new();
+    let mut reconciled: HashMap<i32, Vec<Decimal>> = HashMap::new();
+    let mut payments_done = 0usize;
+    let mut next_doc = 0usize;
+    let mut next_payment = 0usize;
+    let mut locked: Vec<(&'static str, i64)> = Vec::new();
+    let mut holding_until: Option<i64> = None;
+    let (mut pump_time, mut pull_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+
+    for tick in 0..plan.days * ticks_per_day {
+        let today = world.clock.now().date_naive();
+
+        // Faults that change how partners behave from now on.
+        let webhook_copies = if faults.draw("webhook duplicated", 0.08) { 2 } else { 1 };
+        world.focus.plan().copies = webhook_copies;
+        if holding_until.is_none() && faults.draw("webhooks held, then delivered reordered", 0.05) {
+            world.focus.plan().hold = true;
+            holding_until = Some(tick + 1 + faults.rng.i64(0..4));
+        }
+        if faults.draw("webhook dropped", 0.08) {
+            world.focus.plan().drop_next += 1 + faults.rng.usize(0..2);
+        }
+        if faults.draw("Focus 429 storm (minute spent elsewhere)", 0.05) {
+            world.focus.other_client_burst(RATE_LIMIT);
+        }
+        if faults.draw("Focus 5xx", 0.08) {
+            let action = [
+                "invoices.info",
+                "creditNotes.info",
+                "invoices.list",
+                "invoices.registerPayment",
+            ][faults.rng.usize(0..4)];
+            world.focus.fail_next(action, 1 + faults.rng.usize(0..2), 503);
+        }
+        if faults.draw("Focus request cut before it was handled (timeout)", 0.05) {
+            let action = [
+                "invoices.info",
+                "invoices.registerPayment",
+                "contacts.info",
+                "companies.info",
+            ][faults.rng.usize(0..4)];
+            world.focus.drop_before_commit(action, 1);
+        }
+        if faults.draw("Focus payment registered, answer lost", 0.04) {
+            world.focus.commit_then_drop("invoices.registerPayment", 1);
+        }
+        let expire_focus = faults.draw("Focus access token expired early", 0.03);
+        if expire_focus {
+            world.focus.expire_access_tokens();
+        }
+        if faults.draw("Octopus tokens expired", 0.04) {
+            world.octopus.revoke_tokens();
+        }
+        if faults.draw("Octopus journal locked", 0.04) {
+            let journal = if faults.rng.bool() { "V1" } else { "V2" };
+            world.octopus.lock_journal(DOSSIER, 1, journal, true);
+            locked.push((journal, tick + 1 + faults.rng.i64(0..6)));
+        }
+        if faults.draw("Octopus booking stored, answer lost", 0.06) {
+            world.octopus.commit_then_drop(Operation::InsertBuySellBooking, 1);
+        }
+        if faults.draw("Octopus call cut before it was handled (timeout)", 0.04) {
+            let op = [
+                Operation::InsertBuySellBooking,
+                Operation::InsertUpdateRelation,
+                Operation::GetModifiedBalancings,
+            ][faults.rng.usize(0..3)];
+            world.octopus.drop_before_commit(op, 1);
+        }
+        if faults.draw("Octopus 5xx", 0.05) {
+            let op = [
+                Operation::InsertBuySellBooking,
+                Operation::InsertUpdateRelation,
+                Operation::GetModifiedBalancings,
+                Operation::GetModifiedBuySellBookings,
+            ][faults.rng.usize(0..4)];
+            world.octopus.fail_next(op, 1, 503);
+        }
+
+        // Business: documents booked in Focus this tick (webhooks go out as the plan says).
+        while next_doc < due.len() && due[next_doc] == tick {
+            let i = next_doc;
+            next_doc += 1;
+            let (kind, customer) = &customers[business.usize(..customers.len())];
+            let lines = random_lines(&mut business);
+            if i % 10 == 9 {
+                let (id, number) = world.focus.credit_note((kind, customer), lines, today, None).await;
+                booked.push(Booked {
+                    id,
+                    number,
+                    kind: DocumentKind::CreditNote,
+                });
+            } else {
+                let discount = (business.u8(..10) == 0).then(|| Decimal::new(5, 0));
+                let id = world.focus.draft_invoice((kind, customer), lines, discount);
+                let number = world.focus.book_invoice(&id, today).await;
+                booked.push(Booked {
+                    id,
+                    number,
+                    kind: DocumentKind::Invoice,
+                });
+            }
+        }
+        if holding_until.is_some_and(|until| until <= tick) {
+            world.focus.plan().hold = false;
+            world.focus.release_held(true).await;
+            holding_until = None;
+        }
+        locked.retain(|(journal, until)| {
+            if *until <= tick {
+                world.octopus.lock_journal(DOSSIER, 1, journal, false);
+                false
+            } else {
+                true
+            }
+        });
+
+        // Payments: the bookkeeper reconciles bank lines against posted invoices.
+        while next_payment < payment_ticks.len() && payment_ticks[next_payment] <= tick {
+            next_payment += 1;
+            let open: Vec<(SimBookingKey, Decimal)> = world
+                .octopus
+                .bookings(DOSSIER)
+                .into_iter()
+                .filter(|(k, amount, _, _)| k.journal == "V1" && *amount > Decimal::ZERO)
+                .filter(|(k, amount, _, _)| {
+                    reconciled.get(&k.document_nr).map_or(Decimal::ZERO, |p| p.iter().sum()) < *amount
+                })
+                .map(|(k, amount, _, _)| (k, amount))
+                .collect();
+            if open.is_empty() {
+                continue;
+            }
+            let (key, amount) = open[business.usize(..open.len())].clone();
+            let paid: Decimal = reconciled
+                .get(&key.document_nr)
+                .map_or(Decimal::ZERO, |p| p.iter().sum());
+            let left = amount - paid;
+            let pay = if business.u8(..3) == 0 && left > Decimal::new(2, 0) {
+                (left / Decimal::new(2, 0)).round_dp(2)
+            } else {
+                left
+            };
+            world.octopus.reconcile(DOSSIER, &key, pay, today);
+            reconciled.entry(key.document_nr).or_default().push(pay);
+            payments_done += 1;
+        }
+
+        // The poster: usually one instance; sometimes two at once; sometimes killed mid-batch. Messages kept (or
+        // of a killed invocation) come back after their visibility timeout: at the next tick.
+        let t = std::time::Instant::now();
+        let mut later: Vec<String> = Vec::new();
+        if faults.draw("poster killed right after Octopus stored a booking", 0.03)
+            && let Some(batch) = world.receive_batch().await
+        {
+            let killed = world.octopus.after_next_booking();
+            let finished = tokio::select! {
+                response = post_batch(&world.deployment, &batch.event) => Some(response),
+                _ = killed => None,
+            };
+            match finished {
+                Some(response) => world.settle_later(&batch, &response, &mut later).await,
+                None => later.extend(
+                    batch
+                        .messages
+                        .iter()
+                        .filter_map(|m| m.receipt_handle().map(str::to_owned)),
+                ),
+            }
+            world.octopus.state().after_next_booking = None;
+        }
+        if faults.draw("two posters at once", 0.08) {
+            let (a, b) = (world.receive_batch().await, world.receive_batch().await);
+            let first = async {
+                match &a {
+                    Some(batch) => Some(post_batch(&world.deployment, &batch.event).await),
+                    None => None,
+                }
+            };
+            let other = async {
+                match &b {
+                    Some(batch) => Some(post_batch(&second, &batch.event).await),
+                    None => None,
+                }
+            };
+            let (ra, rb) = tokio::join!(first, other);
+            for (batch, response) in [(a, ra), (b, rb)] {
+                if let (Some(batch), Some(response)) = (batch, response) {
+                    world.settle_later(&batch, &response, &mut later).await;
+                }
+            }
+        }
+        while let Some(batch) = world.receive_batch().await {
+            let response = post_batch(&world.deployment, &batch.event).await;
+            world.settle_later(&batch, &response, &mut later).await;
+        }
+        pump_time += t.elapsed();
+
+        // The schedule: the puller every 30 minutes; after an early token expiry two pullers race to refresh.
+        let t = std::time::Instant::now();
+        if tick % 2 == 1 {
+            if expire_focus || faults.draw("two pullers at once", 0.05) {
+                if expire_focus {
+                    faults.count("two pullers refreshing the token at once", 1);
+                }
+                let (_, _) = tokio::join!(
+                    run_puller(&world.deployment, &world.conn),
+                    run_puller(&second, &world.conn)
+                );
+            } else {
+                let _ = run_puller(&world.deployment, &world.conn).await;
+            }
+            world.focus.flush_webhooks().await;
+        }
+        pull_time += t.elapsed();
+        world.make_all_visible(&later).await;
+        world.clock.advance(Duration::minutes(TICK));
+        if progress && tick % 8 == 7 {
+            eprintln!(
+                "tick {tick}: {} booked, {} payments, {:.1} s (pump {:.1} s, puller {:.1} s)",
+                booked.len(),
+                payments_done,
+                wall.elapsed().as_secs_f64(),
+                pump_time.as_secs_f64(),
+                pull_time.as_secs_f64()
+            );
+        }
+    }
+
+    // Quiet again: every fault lifted, held webhooks delivered; the system must settle by itself (the schedule
+    // keeps running; no person intervenes).
+    world.focus.plan().copies = 1;
+    world.focus.plan().hold = false;
+    world.focus.plan().drop_next = 0;
+    world.focus.release_held(true).await;
+    world.focus.state().faults.clear();
+    world.octopus.state().faults.clear();
+    for (journal, _) in locked.drain(..) {
+        world.octopus.lock_journal(DOSSIER, 1, journal, false);
+    }
+    let mut settle_ticks = 0i64;
+    for _ in 0..(3 * 24 * 2) {
+        world.deliver_round(&world.deployment).await;
+        let _ = run_puller(&world.deployment, &world.conn).await;
+        world.focus.flush_webhooks().await;
+        world.deliver_round(&world.deployment).await;
+        if settled(&world, &booked, &reconciled).await {
+            break;
+        }
+        world.clock.advance(Duration::minutes(30));
+        settle_ticks += 1;
+        if progress {
+            eprintln!("settling {settle_ticks}: {:.1} s", wall.elapsed().as_secs_f64());
+        }
+        // Past midnight the day's budget is back.
+        let _ = world.clock.now().hour();
+    }
+    let budget_days = budget_days_exhausted(&world, plan.booking_budget);
+    faults.count("daily booking budget spent before the day ended", budget_days);
+
+    let invariants = check(&world, &booked, &reconciled, plan.booking_budget, &captured).await;
+    if let Some(path) = std::env::var_os("CHAOS_LOG_FILE") {
+        let mut text = captured.lines().join("\n");
+        for b in &booked {
+            text.push_str(&format!("\nBOOKED {} {} {:?}", b.number, b.id, b.kind));
+        }
+        for (_, body, status) in world.focus.deliveries().sent {
+            text.push_str(&format!("\nDELIVERED {body} {status}"));
+        }
+        for body in world.focus.deliveries().dropped {
+            text.push_str(&format!("\nDROPPED {body}"));
+        }
+        let _ = std::fs::write(path, text);
+    }
+    let records = world
+        .deployment
+        .store
+        .documents()
+        .list(&world.conn)
+        .await
+        .unwrap_or_default();
+    let mut states: BTreeMap<String, usize> = BTreeMap::new();
+    let mut reviews = Vec::new();
+    for r in &records {
+        *states.entry(r.state.to_string()).or_default() += 1;
+        if r.state == DocumentState::NeedsReview || r.state == DocumentState::Failed {
+            reviews.push(format!(
+                "{} {}: {}",
+                r.document,
+                r.state,
+                r.note
+                    .clone()
+                    .or(r.last_error.as_ref().map(|e| format!("{} {}", e.code, e.message)))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    ChaosOutcome {
+        plan,
+        invoices: booked.iter().filter(|b| b.kind == DocumentKind::Invoice).count(),
+        credit_notes: booked.iter().filter(|b| b.kind == DocumentKind::CreditNote).count(),
+        payments: payments_done,
+        faults: faults.counts,
+        invariants,
+        states,
+        reviews,
+        log_lines: captured.lines().len(),
+        simulated_hours: (plan.days * ticks_per_day * TICK) / 60 + settle_ticks / 2,
+        octopus_calls: world.octopus.received_per_operation(),
+        focus_calls: world.focus.received().len(),
+        wall: wall.elapsed(),
+    }
+}
+
+/// ~40 customers: Belgian companies (several VAT spellings), EU and non-EU companies, companies without VAT
+/// numbers, and private persons.
+fn customers(world: &PushWorld) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let companies = [
+        (Some("BE0477472701"), "BE"),
+        (Some("BE 0899.623.035"), "BE"),
+        (Some("be 0412.345.678"), "BE"),
+        (Some("NL163392705B01"), "NL"),
+        (Some("DE129273398"), "DE"),
+        (Some("FR40303265045"), "FR"),
+        (Some("CHE-123.456.789"), "CH"),
+        (None, "BE"),
+        (None, "US"),
+    ];
+    for i in 0..32 {
+        let (vat, country) = companies[i % companies.len()];
+        // Distinct VAT numbers per company where the format allows: the Belgian ones get their own digits.
+        let vat = vat.map(|v| {
+            if country == "BE" && i >= companies.len() {
+                format!("BE0{:03}.{:03}.{:03}", 400 + i, 100 + i, 200 + i)
+            } else {
+                v.to_owned()
+            }
+        });
+        out.push((
+            "company",
+            world
+                .focus
+                .add_company(&format!("Klant {i} BV"), vat.as_deref(), country),
+        ));
+    }
+    for (first, last, country) in [
+        ("An", "Peeters", "BE"),
+        ("Jan", "Jansen", "NL"),
+        ("Ann", "Smith", "US"),
+        ("Els", "Maes", "BE"),
+        ("Luc", "Claes", "BE"),
+        ("Sofie", "Wouters", "BE"),
+        ("Pierre", "Dubois", "FR"),
+        ("Mia", "Schmidt", "DE"),
+    ] {
+        out.push(("contact", world.focus.add_contact(first, last, country)));
+    }
+    out
+}
+
+fn random_lines(rng: &mut fastrand::Rng) -> Vec<SimLine> {
+    let rate_ids = [
+        rates::VAT_21,
+        rates::VAT_21,
+        rates::VAT_12,
+        rates::VAT_6,
+        rates::VAT_0_EXEMPT,
+        rates::VAT_0_COCONTRACTOR,
+        rates::VAT_0_INTRA_EU,
+        rates::VAT_0_EXPORT,
+    ];
+    (0..1 + rng.usize(0..4))
+        .map(|_| {
+            let mut l = line(
+                Decimal::from(1 + rng.i64(0..5)),
+                Decimal::new(rng.i64(1..50_000), 2),
+                rate_ids[rng.usize(..rate_ids.len())],
+            );
+            if rng.u8(..6) == 0 {
+                l.discount = Some(Decimal::new(rng.i64(1..500), 1));
+            }
+            l
+        })
+        .collect()
+}
+
+/// Every document in a final state, every reconciliation registered, nothing queued.
+async fn settled(world: &PushWorld, booked: &[Booked], reconciled: &HashMap<i32, Vec<Decimal>>) -> bool {
+    let documents = world.deployment.store.documents();
+    let known = documents.list(&world.conn).await.unwrap_or_default();
+    if known.len() < booked.len() || known.iter().any(|r| r.state.awaits_posting()) {
+        return false;
+    }
+    let paid: Decimal = booked
+        .iter()
+        .filter(|b| b.kind == DocumentKind::Invoice)
+        .flat_map(|b| world.focus.payments(&b.id))
+        .map(|p| p.1)
+        .sum();
+    let reconciled: Decimal = reconciled.values().flatten().sum();
+    paid == reconciled && world.queued().await == 0
+}
+
+/// Days on which the connection's booking budget was used up.
+fn budget_days_exhausted(world: &PushWorld, budget: u32) -> usize {
+    let s = world.octopus.state();
+    s.calls
+        .iter()
+        .filter(|((_, name), n)| *name == Operation::InsertBuySellBooking.budget_name() && **n >= budget)
+        .count()
+}
+
+async fn check(
+    world: &PushWorld,
+    booked: &[Booked],
+    reconciled: &HashMap<i32, Vec<Decimal>>,
+    budget: u32,
+    captured: &Captured,
+) -> Vec<Invariant> {
+    let mut out = Vec::new();
+    let sales: Vec<(SimBookingKey, Decimal, Option<String>)> = world
+        .octopus
+        .bookings(DOSSIER)
+        .into_iter()
+        .filter(|(k, ..)| k.journal == "V1" || k.journal == "V2")
+        .map(|(k, amount, reference, _)| (k, amount, reference))
+        .collect();
+    let documents = world.deployment.store.documents();
+    let mut records = HashMap::new();
+    for b in booked {
+        let doc = DocumentRef::new(b.kind, b.id.as_str()).expect("a valid id");
+        records.insert(b.id.clone(), documents.get(&world.conn, &doc).await.ok().flatten());
+    }
+
+    // 1. Exactly one booking per document, to the cent.
+    let mut problems = Vec::new();
+    for b in booked {
+        let matching: Vec<&(SimBookingKey, Decimal, Option<String>)> = sales
+            .iter()
+            .filter(|s| s.2.as_deref() == Some(b.number.as_str()))
+            .collect();
+        let payable = world.focus.payable(&b.id);
+        let expected = if b.kind == DocumentKind::CreditNote {
+            -payable
+        } else {
+            payable
+        };
+        match matching.as_slice() {
+            [one] if one.1 == expected => {}
+            [one] => problems.push(format!("{} booked {} instead of {expected}", b.number, one.1)),
+            many => problems.push(format!("{} has {} bookings", b.number, many.len())),
+        }
+    }
+    let strays = sales.len().saturating_sub(booked.len());
+    out.push(Invariant {
+        name: "1. exactly one Octopus booking per booked Focus document, amounts equal to the cent",
+        held: problems.is_empty() && strays == 0,
+        detail: if problems.is_empty() && strays == 0 {
+            format!("{} documents ↔ {} bookings", booked.len(), sales.len())
+        } else {
+            format!(
+                "{} problems, {strays} extra bookings: {:?}",
+                problems.len(),
+                &problems[..problems.len().min(5)]
+            )
+        },
+    });
+
+    // 2. Nothing lost, nothing stuck.
+    let mut unfinished = Vec::new();
+    for b in booked {
+        match &records[&b.id] {
+            Some(r) if r.state == DocumentState::Posted || r.state == DocumentState::NeedsReview => {}
+            Some(r) if r.state == DocumentState::Failed && r.last_error.is_some() => {}
+            Some(r) => unfinished.push(format!("{} is {}", b.number, r.state)),
+            None => unfinished.push(format!("{} has no record", b.number)),
+        }
+    }
+    let queued = world.queued().await;
+    out.push(Invariant {
+        name: "2. every document posted, failed with a reason, or needs_review; none lost or stuck",
+        held: unfinished.is_empty() && queued == 0,
+        detail: format!(
+            "{} unfinished {:?}; {queued} messages still queued",
+            unfinished.len(),
+            &unfinished[..unfinished.len().min(5)]
+        ),
+    });
+
+    // 3. Every balancing reflected in Focus exactly once.
+    let mut payment_problems = Vec::new();
+    let by_nr: HashMap<i32, &Booked> = sales
+        .iter()
+        .filter(|s| s.0.journal == "V1")
+        .filter_map(|s| {
+            let b = booked.iter().find(|b| Some(b.number.as_str()) == s.2.as_deref())?;
+            Some((s.0.document_nr, b))
+        })
+        .collect();
+    // Balancings made between two puller runs reach Focus as one payment of their sum (only the unregistered
+    // delta is sent), so the check is: the registered total equals the balanced total, per invoice, and Focus
+    // never has more payments than Octopus has balancings.
+    let mut registered_total = 0usize;
+    for b in booked.iter().filter(|b| b.kind == DocumentKind::Invoice) {
+        let in_focus: Vec<Decimal> = world.focus.payments(&b.id).into_iter().map(|p| p.1).collect();
+        registered_total += in_focus.len();
+        let nr = by_nr.iter().find(|(_, d)| d.id == b.id).map(|(nr, _)| *nr);
+        let expected = nr.and_then(|nr| reconciled.get(&nr).cloned()).unwrap_or_default();
+        let (focus_sum, octopus_sum) = (in_focus.iter().sum::<Decimal>(), expected.iter().sum::<Decimal>());
+        if focus_sum != octopus_sum || in_focus.len() > expected.len() {
+            payment_problems.push(format!("{}: Focus {in_focus:?}, Octopus {expected:?}", b.number));
+        }
+    }
+    out.push(Invariant {
+        name: "3. every Octopus balancing reflected in Focus exactly once; no payment doubled",
+        held: payment_problems.is_empty(),
+        detail: format!(
+            "{} balancings, {registered_total} Focus payments; {} differences {:?}",
+            reconciled.values().map(Vec::len).sum::<usize>(),
+            payment_problems.len(),
+            &payment_problems[..payment_problems.len().min(5)]
+        ),
+    });
+
+    // 4. No partner limit exceeded, no relation twice.
+    let over = world.octopus.over_limit();
+    let (max_minute, throttled) = world.focus.rate_limit_record();
+    let over_budget: Vec<(NaiveDate, u32)> = world
+        .octopus
+        .state()
+        .calls
+        .iter()
+        .filter(|((_, name), n)| *name == Operation::InsertBuySellBooking.budget_name() && **n > budget)
+        .map(|((day, _), n)| (*day, *n))
+        .collect();
+    let relations = world.octopus.relations(DOSSIER);
+    let mut external_ids: Vec<i64> = relations
+        .iter()
+        .filter_map(|r| r["relationIdentificationServiceData"]["externalRelationId"].as_i64())
+        .collect();
+    let relation_count = external_ids.len();
+    external_ids.sort_unstable();
+    external_ids.dedup();
+    let used_customers = {
+        let s = world.focus.state();
+        let mut c: Vec<(String, String)> = booked
+            .iter()
+            .filter_map(|b| s.document(&b.id).map(|d| d.customer.clone()))
+            .collect();
+        c.sort();
+        c.dedup();
+        c.len()
+    };
+    let held = over.is_empty()
+        && max_minute <= RATE_LIMIT
+        && over_budget.is_empty()
+        && external_ids.len() == relation_count
+        && relation_count == used_customers;
+    out.push(Invariant {
+        name: "4. no partner limit exceeded, no relation created twice",
+        held,
+        detail: format!(
+            "Octopus refusals past a limit {}; our booking budget overspent on {} days; Focus busiest minute {max_minute}/{RATE_LIMIT} ({throttled} answered 429); {relation_count} relations for {used_customers} customers",
+            over.len(),
+            over_budget.len()
+        ),
+    });
+
+    // 5. No secret in any log line or report.
+    let mut secrets = world.focus.every_secret();
+    secrets.extend(world.octopus.every_secret());
+    secrets.push(WEBHOOK_SECRET.to_owned());
+    let reports = world
+        .deployment
+        .store
+        .runs()
+        .recent(&world.conn, 10_000)
+        .await
+        .unwrap_or_default();
+    let mut texts: Vec<String> = captured.lines();
+    texts.extend(reports.iter().map(|r| format!("{r:?}")));
+    texts.extend(records.values().map(|r| format!("{r:?}")));
+    let leaks: Vec<&String> = texts
+        .iter()
+        .filter(|t| secrets.iter().any(|s| t.contains(s.as_str())))
+        .collect();
+    out.push(Invariant {
+        name: "5. no secret, token or password in any captured log line or report",
+        held: leaks.is_empty(),
+        detail: format!(
+            "{} secrets checked against {} log lines, {} reports, {} records; {} leaks",
+            secrets.len(),
+            captured.lines().len(),
+            reports.len(),
+            records.len(),
+            leaks.len()
+        ),
+    });
+    out
+}
