@@ -291,26 +291,9 @@ impl PushWorld {
     /// What Lambda does with the poster's answer: acknowledged records are deleted, `batchItemFailures` become
     /// visible again (their visibility timeout is over at once: the tests' clock is not SQS's).
     pub async fn settle(&self, batch: &Batch, response: &aws_lambda_events::event::sqs::SqsBatchResponse) {
-        let kept: Vec<&str> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect();
-        for m in &batch.messages {
-            let handle = m.receipt_handle().unwrap_or_default();
-            if kept.iter().any(|k| Some(*k) == m.message_id()) {
-                self.make_visible(handle).await;
-            } else {
-                self.aws
-                    .sqs
-                    .delete_message()
-                    .queue_url(&self.aws.documents_queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .expect("moto answers");
-            }
-        }
+        let mut kept = Vec::new();
+        self.settle_later(batch, response, &mut kept).await;
+        self.make_all_visible(&kept).await;
     }
 
     /// The poster died during `batch`: nothing was acknowledged, every message comes back after its visibility

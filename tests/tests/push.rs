@@ -93,15 +93,7 @@ async fn book_a_month(world: &PushWorld, invoices: usize, credit_notes: usize) -
     for (first, last, country) in [("An", "Peeters", "BE"), ("Jan", "Jansen", "NL"), ("Ann", "Smith", "US")] {
         customers.push(("contact", world.focus.add_contact(first, last, country)));
     }
-    let rate_ids = [
-        rates::VAT_21,
-        rates::VAT_12,
-        rates::VAT_6,
-        rates::VAT_0_EXEMPT,
-        rates::VAT_0_COCONTRACTOR,
-        rates::VAT_0_INTRA_EU,
-        rates::VAT_0_EXPORT,
-    ];
+    let rate_ids = rates::ALL;
     let mut documents = Vec::new();
     for n in 0..invoices {
         let (kind, customer) = &customers[n % customers.len()];

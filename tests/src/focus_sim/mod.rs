@@ -38,6 +38,16 @@ pub mod rates {
     pub const VAT_0_COCONTRACTOR: &str = "0a1b2c3d-1111-4a5b-9c8d-00000000000c";
     pub const VAT_0_INTRA_EU: &str = "0a1b2c3d-1111-4a5b-9c8d-00000000000b";
     pub const VAT_0_EXPORT: &str = "0a1b2c3d-1111-4a5b-9c8d-00000000000a";
+    /// Every rate of the seed: three percentages and the four 0 % variants.
+    pub const ALL: [&str; 7] = [
+        VAT_21,
+        VAT_12,
+        VAT_6,
+        VAT_0_EXEMPT,
+        VAT_0_COCONTRACTOR,
+        VAT_0_INTRA_EU,
+        VAT_0_EXPORT,
+    ];
 }
 
 /// Product categories of the standard seed.
