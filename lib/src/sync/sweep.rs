@@ -82,7 +82,20 @@ pub async fn sweep(deployment: &Deployment, conn: &Connection, config: &Connecti
     // Documents we know await posting but whose message is gone (dead-lettered after five tries while a journal
     // stayed locked or the day's budget was spent, or a poster killed mid-batch): their Focus `updated_at` does not
     // move, so the listing above would never see them again.
-    for record in store.documents().awaiting(&conn.id).await? {
+    // Not while today's booking budget is spent: they could not be booked before the reset, and each message would
+    // only go round the queue (the first run after the reset brings them all back).
+    let booking = crate::octopus::Operation::InsertBuySellBooking;
+    let limit = crate::octopus::DailyLimits::with_overrides(config.options.octopus_daily_limits.clone()).of(booking);
+    let spent = store
+        .budgets()
+        .spent(&conn.id, booking.budget_name(), crate::octopus::budget_day(started))
+        .await?;
+    let awaiting = if limit.is_some_and(|limit| spent >= limit) {
+        Vec::new()
+    } else {
+        store.documents().awaiting(&conn.id).await?
+    };
+    for record in awaiting {
         if record.updated_at > started - AWAITING_GRACE || enqueued.contains(&record.document) {
             continue;
         }
