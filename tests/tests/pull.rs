@@ -388,3 +388,50 @@ async fn documents_whose_messages_were_dead_lettered_are_posted_once_the_journal
     }
     assert_eq!(world.octopus.bookings(DOSSIER).len(), 3);
 }
+
+/// Found by the chaos run: with the day's booking budget spent, every redelivery still fetched its document from
+/// Focus (spending Focus's minute) before failing. Now the documents wait without a Focus call, and the backlog is
+/// booked after the reset with no person involved.
+#[tokio::test]
+async fn once_the_days_booking_budget_is_spent_documents_wait_without_calling_focus() {
+    let mut config = focus_octopus_tests::push_world::push_config();
+    config
+        .options
+        .octopus_daily_limits
+        .insert(Operation::InsertBuySellBooking.budget_name().to_owned(), 1);
+    let world = PushWorld::start_with(config).await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    for _ in 0..3 {
+        world
+            .focus
+            .invoice(
+                ("company", &company),
+                vec![line(dec!(1), dec!(100), rates::VAT_21)],
+                march(2),
+            )
+            .await;
+    }
+    world.pump(1).await;
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 1, "the day's one booking");
+    let fetched = world.focus.count("invoices.info");
+
+    world.pump(20).await;
+    run(&world).await;
+    world.pump(20).await;
+
+    assert_eq!(
+        world.focus.count("invoices.info"),
+        fetched,
+        "no Focus call while the budget is spent"
+    );
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 1);
+    assert!(world.octopus.over_limit().is_empty());
+
+    // The next Belgian day: the puller's sweep brings the backlog back; one more booking fits.
+    world.clock.advance(Duration::hours(15));
+    run(&world).await;
+    world.pump(20).await;
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 2);
+}
