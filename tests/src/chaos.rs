@@ -14,7 +14,7 @@ use std::fmt;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use chrono::{Duration, NaiveDate, Timelike};
+use chrono::{Duration, NaiveDate};
 use focus_octopus::clock::Clock;
 use focus_octopus::domain::{DocumentKind, DocumentRef, DocumentState};
 use focus_octopus::octopus::Operation;
@@ -513,8 +513,6 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
         if progress {
             eprintln!("settling {settle_ticks}: {:.1} s", wall.elapsed().as_secs_f64());
         }
-        // Past midnight the day's budget is back.
-        let _ = world.clock.now().hour();
     }
     let budget_days = budget_days_exhausted(&world, plan.booking_budget);
     faults.count("daily booking budget spent before the day ended", budget_days);
