@@ -269,22 +269,7 @@ impl PushWorld {
         if messages.is_empty() {
             return None;
         }
-        let records: Vec<serde_json::Value> = messages
-            .iter()
-            .map(|m| {
-                let attributes: serde_json::Map<String, serde_json::Value> = m
-                    .attributes()
-                    .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), json!(v))).collect())
-                    .unwrap_or_default();
-                json!({
-                    "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
-                    "attributes": attributes, "messageAttributes": {}, "md5OfBody": m.md5_of_body(),
-                    "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:000000000000:documents.fifo",
-                    "awsRegion": "eu-west-1",
-                })
-            })
-            .collect();
-        let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).expect("an SQS event");
+        let event: SqsEvent = serde_json::from_value(sqs_event(&messages)).expect("an SQS event");
         Some(Batch { messages, event })
     }
 
@@ -337,6 +322,26 @@ impl PushWorld {
             .unwrap_or_default();
         attributes.values().map(|v| v.parse::<usize>().unwrap_or(0)).sum()
     }
+}
+
+/// The SQS event JSON Lambda's event source mapping delivers for these received messages.
+pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> serde_json::Value {
+    let records: Vec<serde_json::Value> = messages
+        .iter()
+        .map(|m| {
+            let attributes: serde_json::Map<String, serde_json::Value> = m
+                .attributes()
+                .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), json!(v))).collect())
+                .unwrap_or_default();
+            json!({
+                "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
+                "attributes": attributes, "messageAttributes": {}, "md5OfBody": m.md5_of_body(),
+                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:000000000000:documents.fifo",
+                "awsRegion": "eu-west-1",
+            })
+        })
+        .collect();
+    json!({ "Records": records })
 }
 
 /// A Function URL in front of the receiver: turns an HTTP request into the real event type and back.
@@ -421,6 +426,12 @@ impl PushWorld {
     /// A person changes the connection's settings (as `focus-octopus map` does), and two minutes pass so every
     /// instance has re-read them.
     pub async fn change_settings(&self, change: impl FnOnce(&mut ConnectionConfig)) {
+        self.change_settings_now(change).await;
+        self.clock.advance(chrono::Duration::minutes(2));
+    }
+
+    /// A person changes the connection's settings, and no time passes: running instances still hold the old ones.
+    pub async fn change_settings_now(&self, change: impl FnOnce(&mut ConnectionConfig)) {
         let connections = self.deployment.store.connections();
         let current = connections
             .get(&self.conn)
@@ -433,6 +444,5 @@ impl PushWorld {
             .update(&self.conn, &config, current.version, self.clock.now())
             .await
             .expect("no concurrent change");
-        self.clock.advance(chrono::Duration::minutes(2));
     }
 }

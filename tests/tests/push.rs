@@ -362,6 +362,75 @@ async fn an_unmapped_tax_rate_parks_its_invoice_and_the_next_ones_go_on_until_it
     assert_eq!(posted.booking.unwrap().document_nr, 2);
 }
 
+/// Found by `make demo`: the bookkeeper mapped the rate and resynced at once, and the poster, still holding the
+/// settings it read a minute before, failed the invoice again for the same reason.
+#[tokio::test]
+async fn a_resync_right_after_mapping_the_rate_posts_the_invoice_with_the_new_mapping() {
+    let mut config = focus_octopus_tests::push_world::push_config();
+    config.vat_codes.remove(rates::VAT_0_EXPORT);
+    let world = PushWorld::start_with(config).await;
+    let company = world.focus.add_company("Export Ltd", Some("CHE-123.456.789"), "CH");
+    let (export, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(500), rates::VAT_0_EXPORT)],
+            march(2),
+        )
+        .await;
+    world.pump(10).await;
+    assert_eq!(record(&world, &export).await.state, DocumentState::Failed);
+
+    world
+        .change_settings_now(|c| {
+            c.vat_codes.insert(rates::VAT_0_EXPORT.into(), "47".into());
+        })
+        .await;
+    enqueue(&world, &export, "resync").await;
+    world.pump(10).await;
+
+    let record = record(&world, &export).await;
+    assert_eq!(record.state, DocumentState::Posted, "{:?}", record.last_error);
+}
+
+/// Found by `make demo`: a rate added in Focus after the poster cached the list made its first invoice fail as
+/// "Focus does not list this rate" for up to 15 minutes.
+#[tokio::test]
+async fn a_tax_rate_added_in_focus_after_the_rates_were_read_is_looked_up_again_not_refused() {
+    let world = PushWorld::start().await;
+    let company = world.focus.add_company("Bouw NV", Some("BE0899623035"), "BE");
+    let (first, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(10), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    world.pump(10).await;
+    assert_eq!(record(&world, &first).await.state, DocumentState::Posted);
+
+    let new_rate = "0a1b2c3d-1111-4a5b-9c8d-0000000000e6";
+    world.focus.add_tax_rate(new_rate, "0% verlegd", dec!(0));
+    world
+        .change_settings(|c| {
+            c.vat_codes.insert(new_rate.into(), "45".into());
+        })
+        .await;
+    let (second, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(2), dec!(125), new_rate)],
+            march(3),
+        )
+        .await;
+    world.pump(10).await;
+
+    let record = record(&world, &second).await;
+    assert_eq!(record.state, DocumentState::Posted, "{:?}", record.last_error);
+}
+
 async fn enqueue(world: &PushWorld, id: &str, event: &str) {
     let message = focus_octopus::sync::messages::DocumentMessage {
         connection: world.conn.clone(),

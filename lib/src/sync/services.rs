@@ -337,6 +337,15 @@ impl Connection {
         if let Some(rates) = fresh(&self.cache.lock().await.tax_rates, now, REFERENCE_TTL) {
             return Ok(rates.clone());
         }
+        self.refresh_tax_rates(department, now).await
+    }
+
+    /// The department's tax rates read from Focus now (one call), replacing the cached list.
+    pub(super) async fn refresh_tax_rates(
+        &self,
+        department: &str,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<String, crate::domain::booking::TaxRateInfo>, SyncError> {
         let rates: HashMap<_, _> = self
             .focus
             .tax_rates(department)

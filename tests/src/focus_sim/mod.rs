@@ -235,6 +235,16 @@ impl FocusSim {
         })];
     }
 
+    /// The account gains a tax rate (as when the bookkeeper adds one in Focus's settings).
+    pub fn add_tax_rate(&self, id: &str, description: &str, rate: Decimal) {
+        self.state().tax_rates.push(SimTaxRate {
+            id: id.into(),
+            description: description.into(),
+            rate,
+            department: DEPARTMENT.into(),
+        });
+    }
+
     /// Adds a company; returns its id.
     pub fn add_company(&self, name: &str, vat_number: Option<&str>, country: &str) -> String {
         let mut s = self.state();
