@@ -54,6 +54,8 @@ enum Command {
         #[arg(long)]
         redirect_uri: String,
     },
+    /// List the Focus departments the authorisation can see (run `connect-focus` first).
+    Departments,
     /// List the Octopus dossiers the login can open.
     Dossiers,
     /// List the sales journals (booking insertion) of a dossier in the bookyear holding DATE.
@@ -132,6 +134,7 @@ impl Command {
             Command::ConnectFocus { redirect_uri } => {
                 json!({ "action": "connect-focus", "connection": c, "redirect_uri": redirect_uri })
             }
+            Command::Departments => json!({ "action": "focus-departments", "connection": c }),
             Command::Dossiers => json!({ "action": "octopus-dossiers", "connection": c }),
             Command::SalesJournals { dossier, date } => {
                 json!({ "action": "sales-journals", "connection": c, "dossier": dossier, "date": date })

@@ -164,6 +164,17 @@ async fn webhooks_are_registered_for_the_receiver_url_with_the_connection_secret
 }
 
 #[tokio::test]
+async fn departments_lists_the_focus_departments_to_choose_from_when_connecting() {
+    let world = PushWorld::start().await;
+    let departments = run(&world, json!({"action": "focus-departments", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    assert_eq!(departments.as_array().unwrap().len(), 1);
+    assert_eq!(departments[0]["id"], focus_octopus_tests::focus_sim::DEPARTMENT);
+    assert_eq!(departments[0]["name"], "Bakkerij Peeters BV");
+}
+
+#[tokio::test]
 async fn the_oauth_callback_refuses_a_wrong_state_and_stores_the_pair_for_a_good_one() {
     let world = PushWorld::start().await;
     let redirect = format!("{}/oauth/callback", world.function_url());

@@ -39,6 +39,8 @@ pub enum AdminCommand {
         connection: ConnectionId,
         redirect_uri: String,
     },
+    /// The Focus departments the authorisation can see (after `connect-focus`), to choose one for `connect`.
+    FocusDepartments { connection: ConnectionId },
     /// The Octopus dossiers the login can open.
     OctopusDossiers { connection: ConnectionId },
     /// The sales journals with booking insertion of a dossier, in the bookyear holding `date`.
@@ -243,6 +245,9 @@ async fn execute(deployment: &Deployment, command: AdminCommand) -> Result<serde
         } => Ok(json(
             super::authorise::authorize_link(deployment, &connection, &redirect_uri).await?,
         )),
+        AdminCommand::FocusDepartments { connection } => {
+            Ok(json(super::connect::departments(deployment, &connection).await?))
+        }
         AdminCommand::OctopusDossiers { connection } => {
             Ok(json(super::connect::dossiers(deployment, &connection).await?))
         }

@@ -70,6 +70,29 @@ pub async fn dossiers(deployment: &Deployment, conn: &ConnectionId) -> Result<Ve
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct DepartmentChoice {
+    pub id: String,
+    pub name: String,
+    pub vat_number: Option<String>,
+}
+
+/// The Focus departments (companies of the account) the stored authorisation can see; archived ones are left out.
+pub async fn departments(deployment: &Deployment, conn: &ConnectionId) -> Result<Vec<DepartmentChoice>, SyncError> {
+    Ok(deployment
+        .focus_client(conn)
+        .departments()
+        .await?
+        .into_iter()
+        .filter(|d| d.status.as_deref() != Some("archived"))
+        .map(|d| DepartmentChoice {
+            id: d.id,
+            name: d.name,
+            vat_number: d.vat_number,
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct JournalChoice {
     pub key: String,
     pub name: String,
@@ -125,7 +148,7 @@ pub async fn connect(
         return Err(SyncError::permanent(
             "OCTOPUS_DOSSIER_NOT_VISIBLE",
             format!(
-                "The Octopus login cannot open dossier {}; choose one of `focus-octopus connect --list`.",
+                "The Octopus login cannot open dossier {}; choose one of `focus-octopus dossiers`.",
                 choice.dossier
             ),
         ));
