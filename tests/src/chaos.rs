@@ -228,7 +228,7 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
         counts: BTreeMap::new(),
     };
     let mut business = fastrand::Rng::with_seed(plan.seed ^ 0x5eed);
-    let customers = customers(&world);
+    let customers = customers(&world.focus);
 
     // Documents during working hours (08:00–18:00 UTC), spread over the days; day 2 is twice as busy.
     let ticks_per_day = 24 * 60 / TICK;
@@ -573,7 +573,7 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
 
 /// ~40 customers: Belgian companies (several VAT spellings), EU and non-EU companies, companies without VAT
 /// numbers, and private persons.
-fn customers(world: &PushWorld) -> Vec<(&'static str, String)> {
+pub fn customers(focus: &crate::focus_sim::FocusSim) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     let companies = [
         (Some("BE0477472701"), "BE"),
@@ -598,9 +598,7 @@ fn customers(world: &PushWorld) -> Vec<(&'static str, String)> {
         });
         out.push((
             "company",
-            world
-                .focus
-                .add_company(&format!("Klant {i} BV"), vat.as_deref(), country),
+            focus.add_company(&format!("Klant {i} BV"), vat.as_deref(), country),
         ));
     }
     for (first, last, country) in [
@@ -613,12 +611,13 @@ fn customers(world: &PushWorld) -> Vec<(&'static str, String)> {
         ("Pierre", "Dubois", "FR"),
         ("Mia", "Schmidt", "DE"),
     ] {
-        out.push(("contact", world.focus.add_contact(first, last, country)));
+        out.push(("contact", focus.add_contact(first, last, country)));
     }
     out
 }
 
-fn random_lines(rng: &mut fastrand::Rng) -> Vec<SimLine> {
+/// One to four lines over every seeded rate (21 % twice as likely), some with a line discount.
+pub fn random_lines(rng: &mut fastrand::Rng) -> Vec<SimLine> {
     // 21 % twice as often as each other rate.
     let rate_ids: Vec<&str> = std::iter::once(rates::VAT_21).chain(rates::ALL).collect();
     (0..1 + rng.usize(0..4))

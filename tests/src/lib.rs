@@ -4,6 +4,7 @@
 pub mod aws_local;
 pub mod chaos;
 pub mod counting;
+pub mod demo;
 pub mod fixtures;
 pub mod focus_sim;
 pub mod http_server;

@@ -1,0 +1,23 @@
+//! `make demo`: the whole sync on one machine (see `focus_octopus_tests::demo`). Exit 0 when every check against
+//! the seeded data held, 1 when one did not, 2 when the demo could not run.
+
+use std::process::ExitCode;
+
+use focus_octopus_tests::demo::{Plan, run};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let plan = Plan::default();
+    let outcome = tokio::select! {
+        outcome = run(plan) => outcome,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("\nThe demo could not finish: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
