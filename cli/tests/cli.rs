@@ -129,3 +129,64 @@ async fn a_long_import_shows_progress_in_a_terminal_and_not_with_json() {
     let answer: Value = serde_json::from_str(text.trim()).unwrap();
     assert_eq!(answer["created"], 60);
 }
+
+/// The README's commands, as written there (placeholders filled in), in the order a person runs them.
+fn readme_commands() -> Vec<String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("the README");
+    let mut in_block = false;
+    let mut commands = Vec::new();
+    for line in readme.lines() {
+        let line = line.trim();
+        if line.starts_with("```") {
+            in_block = !in_block;
+        } else if in_block && let Some(command) = line.strip_prefix("focus-octopus ") {
+            commands.push(command.to_owned());
+        }
+    }
+    commands
+}
+
+/// Every `focus-octopus` command of the README runs, in the README's order, against the simulators, and succeeds.
+#[tokio::test]
+async fn every_focus_octopus_command_in_the_readme_runs_in_order() {
+    use focus_octopus_tests::focus_sim::{DEPARTMENT, line, rates};
+
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let (invoice, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(
+                rust_decimal::Decimal::TEN,
+                rust_decimal::Decimal::TEN,
+                rates::VAT_21,
+            )],
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+        )
+        .await;
+    world.pump(10).await;
+    let commands = readme_commands();
+    assert!(commands.len() >= 20, "{commands:?}");
+
+    for command in commands {
+        let filled = command
+            .replace("<receiver-url>", &world.function_url())
+            .replace("<department-id>", DEPARTMENT)
+            .replace("<rate-21-id>", rates::VAT_21)
+            .replace("<rate-export-id>", rates::VAT_0_EXPORT)
+            .replace("<document-id>", &invoice);
+        assert!(!filled.contains('<'), "a placeholder the test does not know: {filled}");
+        let mut args: Vec<&str> = filled.split_whitespace().collect();
+        args.push("--json");
+        let output = run(&world, &args).await;
+        assert!(
+            output.status.success(),
+            "`focus-octopus {filled}` failed: {}{}",
+            stdout(&output),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
