@@ -109,6 +109,9 @@ enum Command {
         since: Option<chrono::NaiveDate>,
         documents: Vec<String>,
     },
+    /// After correcting Octopus for documents that changed in Focus (needs_review): mark them reviewed
+    /// (invoice:<id> or credit_note:<id>).
+    Reviewed { documents: Vec<String> },
     /// Register the receiver URL in Focus for every event type the sync uses.
     RegisterWebhooks {
         #[arg(long)]
@@ -168,6 +171,9 @@ impl Command {
                 documents,
             } => {
                 json!({ "action": "resync", "connection": c, "failed": failed, "since": since, "documents": documents })
+            }
+            Command::Reviewed { documents } => {
+                json!({ "action": "reviewed", "connection": c, "documents": documents })
             }
             Command::RegisterWebhooks { receiver_url } => {
                 json!({ "action": "register-webhooks", "connection": c, "receiver_url": receiver_url })

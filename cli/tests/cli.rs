@@ -168,6 +168,12 @@ async fn every_focus_octopus_command_in_the_readme_runs_in_order() {
         )
         .await;
     world.pump(10).await;
+    // Edited after posting, so the README's `reviewed` has a document needing review.
+    world
+        .focus
+        .update_document(&invoice, |d| d.lines[0].quantity = rust_decimal::Decimal::ONE)
+        .await;
+    world.pump(10).await;
     let commands = readme_commands();
     assert!(commands.len() >= 20, "{commands:?}");
 

@@ -530,6 +530,76 @@ async fn an_update_that_changes_a_posted_invoice_needs_review_and_one_that_does_
     assert_eq!(world.octopus.bookings(DOSSIER).len(), 1, "never a second booking");
 }
 
+/// The review note names a command, and the command exists: once reviewed, the same change is not flagged again;
+/// a later change is.
+#[tokio::test]
+async fn a_reviewed_document_is_posted_again_and_only_a_new_change_flags_it_anew() {
+    use focus_octopus::domain::Failure;
+    use focus_octopus::sync::admin;
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let (id, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(2), dec!(10), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    world.pump(10).await;
+    world
+        .focus
+        .update_document(&id, |d| d.lines[0].quantity = dec!(3))
+        .await;
+    world.pump(10).await;
+    let flagged = record(&world, &id).await;
+    assert_eq!(flagged.state, DocumentState::NeedsReview);
+    let note = flagged.note.unwrap();
+    assert!(
+        note.contains(&format!("`focus-octopus reviewed invoice:{id}`")),
+        "{note}"
+    );
+
+    let reviewed = |doc: String| {
+        let world = &world;
+        async move {
+            let command = admin::parse(serde_json::json!({
+                "action": "reviewed", "connection": "bakkerij", "documents": [doc]
+            }))
+            .unwrap();
+            admin::run(&world.deployment, command).await
+        }
+    };
+    reviewed(format!("invoice:{id}")).await.unwrap();
+    let record_now = record(&world, &id).await;
+    assert_eq!(record_now.state, DocumentState::Posted);
+    assert_eq!(record_now.note, None);
+
+    world.focus.update_document(&id, |_| {}).await;
+    world.pump(10).await;
+    assert_eq!(
+        record(&world, &id).await.state,
+        DocumentState::Posted,
+        "the reviewed change is not flagged again"
+    );
+    let refused = reviewed(format!("invoice:{id}")).await.unwrap_err();
+    assert_eq!(refused.code(), "DOCUMENT_STATE_REFUSED");
+
+    world
+        .focus
+        .update_document(&id, |d| d.lines[0].quantity = dec!(4))
+        .await;
+    world.pump(10).await;
+    assert_eq!(
+        record(&world, &id).await.state,
+        DocumentState::NeedsReview,
+        "a new change is"
+    );
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 1, "never a second booking");
+}
+
 #[tokio::test]
 async fn a_posted_invoice_deleted_in_focus_needs_review() {
     let world = PushWorld::start().await;

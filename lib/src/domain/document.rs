@@ -73,13 +73,14 @@ impl DocumentState {
     ///
     /// Nothing leaves `posted` except towards `needs_review`: a booking exists in Octopus, so the document can never
     /// be booked again. `posting → posting` is a redelivered message taking over after a transient failure.
-    /// `failed`/`skipped → pending` is a person's explicit `resync`, never an automatic step.
+    /// `failed`/`skipped → pending` is a person's explicit `resync`, and `needs_review → posted` a person's
+    /// `reviewed`, never automatic steps.
     pub fn allowed_predecessors(self) -> &'static [DocumentState] {
         use DocumentState::*;
         match self {
             Pending => &[Failed, Skipped],
             Posting => &[Pending, Posting, Failed],
-            Posted => &[Posting],
+            Posted => &[Posting, NeedsReview],
             Failed => &[Pending, Posting],
             Skipped => &[Pending, Posting],
             NeedsReview => &[Posted, NeedsReview],
@@ -115,9 +116,13 @@ mod tests {
     }
 
     #[test]
-    fn only_a_posting_document_can_become_posted() {
+    fn only_a_posting_document_or_a_reviewed_one_can_become_posted() {
         for from in DocumentState::ALL {
-            assert_eq!(from.can_become(Posted), from == Posting, "{from} → posted");
+            assert_eq!(
+                from.can_become(Posted),
+                matches!(from, Posting | NeedsReview),
+                "{from} → posted"
+            );
         }
     }
 

@@ -146,6 +146,11 @@ pub enum DocumentUpdate {
     },
     /// A person's `resync` of a failed or skipped document.
     Resync,
+    /// A person corrected Octopus after a change in Focus: `needs_review → posted`, remembering what Focus holds now
+    /// (if it could be worked out) so the same change is not flagged again.
+    Reviewed {
+        posted: Option<PostedAmounts>,
+    },
 }
 
 impl DocumentUpdate {
@@ -156,6 +161,7 @@ impl DocumentUpdate {
             DocumentUpdate::Skip { .. } => DocumentState::Skipped,
             DocumentUpdate::Review { .. } => DocumentState::NeedsReview,
             DocumentUpdate::Resync => DocumentState::Pending,
+            DocumentUpdate::Reviewed { .. } => DocumentState::Posted,
         }
     }
 }
@@ -344,6 +350,14 @@ impl Documents<'_> {
                 .expression_attribute_names("#gsk", keys::GSI1SK)
                 .expression_attribute_values(":awaiting", s(keys::awaiting(conn)))
                 .expression_attribute_values(":sk", s(keys::document(doc))),
+            DocumentUpdate::Reviewed { posted: Some(posted) } => request
+                .update_expression(format!("{set}, #posted = :posted REMOVE #note"))
+                .expression_attribute_names("#posted", "posted")
+                .expression_attribute_values(":posted", value(posted)?)
+                .expression_attribute_names("#note", "note"),
+            DocumentUpdate::Reviewed { posted: None } => request
+                .update_expression(format!("{set} REMOVE #note"))
+                .expression_attribute_names("#note", "note"),
         };
 
         match request.send().await {

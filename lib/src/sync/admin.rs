@@ -34,6 +34,12 @@ pub enum AdminCommand {
         #[serde(default)]
         documents: Vec<String>,
     },
+    /// A person corrected Octopus after documents changed in Focus: `needs_review → posted` for each named one
+    /// (`invoice:<id>` / `credit_note:<id>`).
+    Reviewed {
+        connection: ConnectionId,
+        documents: Vec<String>,
+    },
     /// The Focus authorize URL for the connection (its callback is the receiver's `/oauth/callback`).
     ConnectFocus {
         connection: ConnectionId,
@@ -154,6 +160,7 @@ impl AdminCommand {
     fn changes(&self) -> Option<(&'static str, &ConnectionId)> {
         match self {
             AdminCommand::Resync { connection, .. } => Some(("resync", connection)),
+            AdminCommand::Reviewed { connection, .. } => Some(("reviewed", connection)),
             AdminCommand::Connect { connection, .. } => Some(("connect", connection)),
             AdminCommand::Map { connection, .. } => Some(("map", connection)),
             AdminCommand::MatchCustomers {
@@ -238,6 +245,18 @@ async fn execute(deployment: &Deployment, command: AdminCommand) -> Result<serde
                 }
             };
             Ok(json(super::resync::resync(deployment, &connection, scope).await?))
+        }
+        AdminCommand::Reviewed { connection, documents } => {
+            if documents.is_empty() {
+                return Err(AdminError::BadCommand {
+                    reason: "reviewed needs the documents: invoice:<Focus id> or credit_note:<Focus id>".into(),
+                });
+            }
+            let docs = documents.iter().map(|d| document(d)).collect::<Result<Vec<_>, _>>()?;
+            for doc in &docs {
+                super::push_document::mark_reviewed(deployment, &connection, doc).await?;
+            }
+            Ok(serde_json::json!({ "reviewed": documents }))
         }
         AdminCommand::ConnectFocus {
             connection,

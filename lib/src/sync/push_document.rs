@@ -747,6 +747,63 @@ async fn relation_from_focus(conn: &Connection, customer: &CustomerRef, external
 }
 
 /// A posted document changed or disappeared in Focus: Octopus has no delete and few updates, so a person looks.
+/// What booking the document would give now (amounts and fingerprint), or `None` if it cannot be worked out (an
+/// unmapped rate, a missing bookyear): then only Focus's total is compared.
+async fn current_amounts(
+    conn: &Connection,
+    config: &ConnectionConfig,
+    fetched: &Fetched,
+    source: &SourceDocument,
+    now: DateTime<Utc>,
+) -> Result<Option<PostedAmounts>, SyncError> {
+    let customer = fetched.customer.as_ref().expect("a fetched document has a customer");
+    Ok(match bookyear_for(conn, source.date, now).await {
+        Ok((bookyear, _)) => match mapping_for(conn, config, &fetched.department, source, bookyear, now).await {
+            Ok(mapping) => build_booking(source, &mapping)
+                .ok()
+                .map(|d| posted_amounts(&d, customer)),
+            Err(e) if e.is_transient() => return Err(e),
+            Err(_) => None,
+        },
+        Err(e) if e.is_transient() => return Err(e),
+        Err(_) => None,
+    })
+}
+
+/// A person corrected the booking in Octopus after the document changed in Focus: `needs_review → posted`. What
+/// Focus holds now becomes the reference, so the same change is not flagged again; a later change is.
+pub async fn mark_reviewed(
+    deployment: &Deployment,
+    conn_id: &crate::domain::ConnectionId,
+    doc: &DocumentRef,
+) -> Result<(), SyncError> {
+    let conn = deployment.connection(conn_id).await?;
+    let now = deployment.clock.now();
+    let config = conn.settings(&deployment.store, now).await?;
+    let documents = deployment.store.documents();
+    let record = documents.get(conn_id, doc).await?.ok_or_else(|| {
+        SyncError::permanent(
+            "NOT_FOUND",
+            format!("The sync has no record of the {doc}; `focus-octopus status` lists those needing review."),
+        )
+    })?;
+    if record.state != DocumentState::NeedsReview {
+        return Err(SyncError::permanent(
+            "DOCUMENT_STATE_REFUSED",
+            format!("The {doc} is {}, not needs_review; nothing was changed.", record.state),
+        ));
+    }
+    let fetched = fetch(&conn, doc).await?;
+    let posted = match &fetched.source {
+        Some(source) => current_amounts(&conn, &config, &fetched, source, now).await?,
+        None => None,
+    };
+    documents
+        .transition(conn_id, doc, DocumentUpdate::Reviewed { posted }, now)
+        .await?;
+    Ok(())
+}
+
 async fn review_after_posting(
     deployment: &Deployment,
     conn: &Connection,
@@ -762,20 +819,7 @@ async fn review_after_posting(
     let reason = match (&fetched.source, &record.posted) {
         (None, _) => Some(format!("Deleted in Focus after it was booked in Octopus as {booking}.")),
         (Some(source), Some(posted)) => {
-            let customer = fetched.customer.as_ref().expect("a fetched document has a customer");
-            let now_booked = match bookyear_for(conn, source.date, now).await {
-                Ok((bookyear, _)) => {
-                    match mapping_for(conn, config, &fetched.department, source, bookyear, now).await {
-                        Ok(mapping) => build_booking(source, &mapping)
-                            .ok()
-                            .map(|d| posted_amounts(&d, customer)),
-                        Err(e) if e.is_transient() => return Err(e),
-                        Err(_) => None,
-                    }
-                }
-                Err(e) if e.is_transient() => return Err(e),
-                Err(_) => None,
-            };
+            let now_booked = current_amounts(conn, config, fetched, source, now).await?;
             match now_booked {
                 Some(current) if &current == posted => None,
                 // Recorded by another document's poster resolving a crashed one's intent: it read the totals from
@@ -806,6 +850,16 @@ async fn review_after_posting(
         }
         (Some(_), None) => None,
     };
+    let argument = match record.document.kind {
+        DocumentKind::Invoice => format!("invoice:{}", record.document.id),
+        DocumentKind::CreditNote => format!("credit_note:{}", record.document.id),
+    };
+    let reason = reason.map(|reason| {
+        format!(
+            "{reason} Correct the booking in Octopus (a credit note, or by hand), then run `focus-octopus reviewed \
+             {argument}`."
+        )
+    });
     match reason {
         Some(reason) => {
             deployment
@@ -840,8 +894,7 @@ fn describe_change(posted: &PostedAmounts, current: &PostedAmounts, booking: &st
         changes.push("lines (accounts, VAT codes or amounts)".into());
     }
     format!(
-        "Changed in Focus after it was booked in Octopus as {booking}: {}. Correct the booking in Octopus (a credit \
-         note, or by hand), then mark it reviewed.",
+        "Changed in Focus after it was booked in Octopus as {booking}: {}.",
         changes.join(", ")
     )
 }
