@@ -306,8 +306,8 @@ async fn a_journal_locked_for_three_attempts_is_posted_afterwards_without_a_gap(
     assert_eq!(numbers, ["2026 / 1", "2026 / 2", "2026 / 3"], "Focus's order kept");
 }
 
-#[tokio::test]
-async fn an_unmapped_tax_rate_parks_its_invoice_and_the_next_ones_go_on_until_it_is_mapped() {
+/// A world whose export rate has no VAT code, and an export invoice booked in Focus (not yet pumped).
+async fn world_with_an_unmapped_export_invoice() -> (PushWorld, String, String) {
     let mut config = focus_octopus_tests::push_world::push_config();
     config.vat_codes.remove(rates::VAT_0_EXPORT);
     let world = PushWorld::start_with(config).await;
@@ -320,6 +320,12 @@ async fn an_unmapped_tax_rate_parks_its_invoice_and_the_next_ones_go_on_until_it
             march(2),
         )
         .await;
+    (world, company, export)
+}
+
+#[tokio::test]
+async fn an_unmapped_tax_rate_parks_its_invoice_and_the_next_ones_go_on_until_it_is_mapped() {
+    let (world, company, export) = world_with_an_unmapped_export_invoice().await;
     let (next, _) = world
         .focus
         .invoice(
@@ -366,18 +372,7 @@ async fn an_unmapped_tax_rate_parks_its_invoice_and_the_next_ones_go_on_until_it
 /// settings it read a minute before, failed the invoice again for the same reason.
 #[tokio::test]
 async fn a_resync_right_after_mapping_the_rate_posts_the_invoice_with_the_new_mapping() {
-    let mut config = focus_octopus_tests::push_world::push_config();
-    config.vat_codes.remove(rates::VAT_0_EXPORT);
-    let world = PushWorld::start_with(config).await;
-    let company = world.focus.add_company("Export Ltd", Some("CHE-123.456.789"), "CH");
-    let (export, _) = world
-        .focus
-        .invoice(
-            ("company", &company),
-            vec![line(dec!(1), dec!(500), rates::VAT_0_EXPORT)],
-            march(2),
-        )
-        .await;
+    let (world, _, export) = world_with_an_unmapped_export_invoice().await;
     world.pump(10).await;
     assert_eq!(record(&world, &export).await.state, DocumentState::Failed);
 
