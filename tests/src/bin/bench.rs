@@ -7,6 +7,9 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+#[path = "bench/lambda.rs"]
+mod lambda;
+
 use chrono::{Duration, NaiveDate};
 use focus_octopus_tests::focus_sim::{line, rates};
 use focus_octopus_tests::push_world::{PushWorld, push_config};
@@ -103,8 +106,9 @@ async fn add_history(world: &PushWorld, count: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The puller's cost for one run in which 100 documents were paid, on top of `history` mapped documents.
-async fn puller_run(history: usize) -> anyhow::Result<(usize, usize, f64)> {
+/// A connection with `history` mapped documents, 100 of them posted this month and paid in Octopus since the
+/// puller's last run (which settled the cursors).
+async fn paid_world(history: usize) -> anyhow::Result<PushWorld> {
     use focus_octopus_tests::octopus_sim::{DOSSIER, SimBookingKey};
     let world = PushWorld::start().await;
     let company = world.focus.add_company("Klant BV", Some("BE0477472701"), "BE");
@@ -121,7 +125,6 @@ async fn puller_run(history: usize) -> anyhow::Result<(usize, usize, f64)> {
     }
     world.pump(100).await;
     add_history(&world, history.saturating_sub(100)).await?;
-    // A first run settles the cursors; the measured run sees only the day's changes.
     world.clock.advance(Duration::minutes(30));
     focus_octopus::sync::puller::run_puller(&world.deployment, &world.conn).await?;
     for nr in 1..=100 {
@@ -137,6 +140,12 @@ async fn puller_run(history: usize) -> anyhow::Result<(usize, usize, f64)> {
             NaiveDate::from_ymd_opt(2026, 3, 30).expect("a day"),
         );
     }
+    Ok(world)
+}
+
+/// The puller's cost for one run in which 100 documents were paid, on top of `history` mapped documents.
+async fn puller_run(history: usize) -> anyhow::Result<(usize, usize, f64)> {
+    let world = paid_world(history).await?;
     world.clock.advance(Duration::minutes(30));
     let (focus_before, octopus_before) = (world.focus.received().len(), world.octopus.received().len());
     let started = Instant::now();
@@ -192,6 +201,15 @@ async fn backfill() -> anyhow::Result<()> {
         }
         world.clock.advance(Duration::minutes(6));
         rounds += 1;
+        if rounds % 40 == 0 {
+            eprintln!(
+                "  backfill: simulated {:>5.1} h, {} booked, {} queued, wall {:.0} s",
+                rounds as f64 * 0.1,
+                world.octopus.bookings(DOSSIER).len(),
+                world.queued().await,
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     let per_day: BTreeMap<NaiveDate, u32> = world
         .octopus
@@ -274,13 +292,25 @@ async fn focus_burst() -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    if std::env::args().any(|a| a == "--limits-only") {
-        backfill().await?;
-        return focus_burst().await;
+    let only = |section: &str| std::env::args().any(|a| a == format!("--{section}"));
+    let all = !std::env::args().any(|a| a.starts_with("--"));
+    if all || only("lambda") {
+        lambda_figures().await?;
     }
-    push_steady_state().await?;
-    backfill().await?;
-    focus_burst().await?;
+    if all || only("push") {
+        push_steady_state().await?;
+    }
+    if all || only("puller") {
+        puller_cost().await?;
+    }
+    if all || only("limits") {
+        backfill().await?;
+        focus_burst().await?;
+    }
+    Ok(())
+}
+
+async fn puller_cost() -> anyhow::Result<()> {
     let small = puller_run(1_000).await?;
     let large = puller_run(100_000).await?;
     println!();
@@ -293,11 +323,201 @@ async fn main() -> anyhow::Result<()> {
     }
     println!();
     println!(
-        "Wall-time ratio 100,000 / 1,000: **{:.2}** (target ≤ 1.2); call counts identical: **{}**.",
+        "Call counts identical at 1,000 and 100,000: **{}**. Wall-time ratio 100,000 / 1,000: {:.2} (on moto, whose \
+         index queries read the whole table; on DynamoDB a query reads only its partition).",
+        small.0 == large.0 && small.1 == large.1,
         large.2 / small.2,
-        small.0 == large.0 && small.1 == large.1
     );
     Ok(())
+}
+
+/// The environment our functions need; the AWS endpoint is a closed port, so any network use during start-up would
+/// show as a failure.
+fn function_env(
+    table: &str,
+    queue: &str,
+    prefix: &str,
+    endpoint: &str,
+    focus: &str,
+    octopus: &str,
+) -> Vec<(String, String)> {
+    [
+        ("TABLE_NAME", table),
+        ("DOCUMENTS_QUEUE_URL", queue),
+        ("SECRETS_PREFIX", prefix),
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("FOCUS_API_URL", focus),
+        ("FOCUS_OAUTH_URL", focus),
+        ("OCTOPUS_API_URL", octopus),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// The environment of a function of `world`'s stack (moto and the simulators).
+fn world_env(world: &PushWorld) -> anyhow::Result<Vec<(String, String)>> {
+    Ok(function_env(
+        &world.aws.table_name,
+        &world.aws.documents_queue_url,
+        &world.aws.table_name,
+        &focus_octopus_tests::aws_local::moto_endpoint()?,
+        &world.focus.url(),
+        &world.octopus.url(),
+    ))
+}
+
+/// Cold start, package size and peak memory of the release binaries, next to the hello-world baseline.
+async fn lambda_figures() -> anyhow::Result<()> {
+    use lambda::{BASELINE, Built, FUNCTIONS, RuntimeApi, median};
+    const STARTS: usize = 25;
+    let built = Built::locate()?;
+    let runtime = RuntimeApi::start().await?;
+    let offline = function_env(
+        "focus-octopus-Table",
+        "http://127.0.0.1:9/123456789012/documents.fifo",
+        "focus-octopus",
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+    );
+    let baseline = runtime.cold_starts(&built.binary(BASELINE)?, &offline, STARTS).await?;
+    let baseline_median = median(&baseline);
+    let baseline_zip = std::fs::metadata(built.zip(BASELINE)?)?.len();
+    println!("## Lambda: cold start and package size (release, x86_64, `cargo lambda build --release`)");
+    println!();
+    println!(
+        "Cold start = process start to its first request for an event at a local runtime API (median of {STARTS} \
+         starts each, same machine, same run). Target: ≤ 1.5 × the hello-world; package ≤ 6 MB."
+    );
+    println!();
+    println!("| function | cold start median (min–max) | × hello-world | package | × hello-world |");
+    println!("|---|---|---|---|---|");
+    let mb = |bytes: u64| bytes as f64 / 1_000_000.0;
+    println!(
+        "| {BASELINE} (baseline) | {baseline_median:.1} ms ({:.1}–{:.1}) | 1.00 | {:.2} MB | 1.00 |",
+        baseline[0],
+        baseline[baseline.len() - 1],
+        mb(baseline_zip)
+    );
+    for name in FUNCTIONS {
+        let times = runtime.cold_starts(&built.binary(name)?, &offline, STARTS).await?;
+        let zip = std::fs::metadata(built.zip(name)?)?.len();
+        println!(
+            "| {name} | {:.1} ms ({:.1}–{:.1}) | **{:.2}** | {:.2} MB | {:.1} |",
+            median(&times),
+            times[0],
+            times[times.len() - 1],
+            median(&times) / baseline_median,
+            mb(zip),
+            zip as f64 / baseline_zip as f64
+        );
+    }
+
+    // Peak memory: the poster on a 10-record batch of new customers, the puller over 10,000 mapped documents.
+    let (baseline_answer, baseline_peak) = runtime
+        .invoke_once(
+            &built.binary(BASELINE)?,
+            &offline,
+            serde_json::json!({ "hello": "bench" }),
+        )
+        .await?;
+    anyhow::ensure!(baseline_answer["hello"] == "world", "{baseline_answer}");
+    let (poster_peak, poster_detail) = poster_peak(&runtime, &built).await?;
+    let (puller_peak, puller_detail) = puller_peak(&runtime, &built).await?;
+    println!();
+    println!("## Lambda: peak memory (VmHWM of the release binary after one invocation; target ≤ 64 MB)");
+    println!();
+    println!("| function | work | peak RSS |");
+    println!("|---|---|---|");
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!("| {BASELINE} | one event | {:.1} MiB |", mib(baseline_peak));
+    println!(
+        "| document-poster | {poster_detail} | **{:.1} MiB** |",
+        mib(poster_peak)
+    );
+    println!("| payment-puller | {puller_detail} | **{:.1} MiB** |", mib(puller_peak));
+    Ok(())
+}
+
+/// The release poster, run once on a batch of 10 invoices for 10 customers it has to export first.
+async fn poster_peak(runtime: &lambda::RuntimeApi, built: &lambda::Built) -> anyhow::Result<(u64, String)> {
+    let world = PushWorld::start().await;
+    for i in 0..10 {
+        let company = world.focus.add_company(
+            &format!("Nieuwe Klant {i} BV"),
+            Some(&format!("BE04774727{i:02}")),
+            "BE",
+        );
+        let lines = (0..4)
+            .map(|n| {
+                line(
+                    Decimal::from(1 + n),
+                    Decimal::new(1250 + i * 100 + n, 2),
+                    rates::ALL[(i + n) as usize % 7],
+                )
+            })
+            .collect();
+        world
+            .focus
+            .invoice(
+                ("company", &company),
+                lines,
+                NaiveDate::from_ymd_opt(2026, 3, 2).expect("a day"),
+            )
+            .await;
+    }
+    let batch = world.receive_batch().await.ok_or_else(|| anyhow::anyhow!("no batch"))?;
+    anyhow::ensure!(batch.len() == 10, "a batch of {}", batch.len());
+    let env = world_env(&world)?;
+    let (answer, peak) = runtime
+        .invoke_once(
+            &built.binary("document-poster")?,
+            &env,
+            focus_octopus_tests::push_world::sqs_event(&batch.messages),
+        )
+        .await?;
+    let booked = world.octopus.bookings(focus_octopus_tests::octopus_sim::DOSSIER).len();
+    anyhow::ensure!(
+        booked == 10 && answer["batchItemFailures"].as_array().is_some_and(Vec::is_empty),
+        "the poster booked {booked}: {answer}"
+    );
+    Ok((
+        peak,
+        "10 records: 10 customers exported, 10 invoices of 4 lines booked".into(),
+    ))
+}
+
+/// The release puller, run once over a connection with 10,000 mapped documents, 100 of them paid since the last run.
+async fn puller_peak(runtime: &lambda::RuntimeApi, built: &lambda::Built) -> anyhow::Result<(u64, String)> {
+    const MAPPED: usize = 10_000;
+    let world = paid_world(MAPPED).await?;
+    world.clock.advance(Duration::minutes(30));
+    let env = world_env(&world)?;
+    let scheduled = serde_json::json!({
+        "version": "0", "id": "bench", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": "2026-03-30T10:00:00Z", "region": "eu-west-1", "resources": [],
+        "detail": {}
+    });
+    let (answer, peak) = runtime
+        .invoke_once(&built.binary("payment-puller")?, &env, scheduled)
+        .await?;
+    anyhow::ensure!(answer["runs"][0].get("error").is_none(), "the puller failed: {answer}");
+    let payments = world
+        .focus
+        .state()
+        .documents
+        .iter()
+        .filter(|d| !d.payments.is_empty())
+        .count();
+    Ok((
+        peak,
+        format!("{MAPPED} mapped documents; 100 balancings → {payments} invoices paid in Focus"),
+    ))
 }
 
 async fn push_steady_state() -> anyhow::Result<()> {
