@@ -1042,8 +1042,9 @@ async fn walk_through(demo: &mut Demo, plan: Plan, stats: &RunnerStats, webhook_
         count("failed")
     );
     println!(
-        "              fixed on the way: {number} failed with {failed_code} until its rate was mapped and resynced"
+        "              fixed on the way: {number} failed with {failed_code} until its rate was mapped and resynced;"
     );
+    println!("              invoice {edited} was edited after posting, flagged for review, corrected and reviewed");
     for a in status["attention"].as_array().into_iter().flatten() {
         println!(
             "              {} {}: {}",
