@@ -263,28 +263,43 @@ async fn focus_burst() -> anyhow::Result<()> {
         .octopus_daily_limits
         .insert(Operation::InsertBuySellBooking.budget_name().to_owned(), 5_000);
     let world = PushWorld::start_with(config).await;
+    // As if Octopus granted this software house more bookings a day: the burst measures Focus, not Octopus.
+    world
+        .octopus
+        .state()
+        .granted_limits
+        .insert(Operation::InsertBuySellBooking.budget_name(), 5_000);
     book_burst(&world, DOCUMENTS, 20).await?;
     let calls_before = world.focus.received().len();
-    let t0 = world.clock_now();
     let started = Instant::now();
-    world.pump(1_000).await;
-    let simulated = (world.clock_now() - t0).num_milliseconds() as f64 / 60_000.0;
+    world.pump(2_000).await;
     let booked = world.octopus.bookings(focus_octopus_tests::octopus_sim::DOSSIER).len();
-    let calls = world.focus.received().len() - calls_before;
+    let received = world.focus.received();
+    let burst = &received[calls_before..];
+    let calls = burst.len();
+    let (first, last) = (burst[0].at, burst[calls - 1].at);
+    let span = (last - first).num_milliseconds() as f64 / 60_000.0;
+    // The fastest the limit allows for these calls: 200 at once, then 200 more each minute after.
+    let limit = focus_octopus_tests::focus_sim::RATE_LIMIT;
+    let fastest = (calls.div_ceil(limit) - 1) as f64;
     let (busiest, throttled) = world.focus.rate_limit_record();
     let per_doc = calls as f64 / booked as f64;
-    let allowed = focus_octopus_tests::focus_sim::RATE_LIMIT as f64 / per_doc;
-    let achieved = booked as f64 / simulated;
     println!();
-    println!("## Burst: {DOCUMENTS} documents against Focus's 200 requests a minute");
+    println!("## Burst: {DOCUMENTS} documents against Focus's {limit} requests a minute");
     println!();
     println!(
-        "| booked | Focus calls (per document) | simulated minutes | documents/min | allowed by the limit | share | 429 answered to us | busiest minute |"
+        "Simulated clock; the Octopus booking limit raised to 5,000 a day on both sides (as if Octopus granted it), so \
+         only Focus limits. Throughput share = the fastest time the limit allows for these calls (200 at once, 200 \
+         more each minute) ÷ the time taken. Target: no 429, share ≥ 90 %."
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!();
     println!(
-        "| {booked} | {calls} ({per_doc:.3}) | {simulated:.1} | {achieved:.1} | {allowed:.1} | **{:.1} %** (target ≥ 90 %) | **{throttled}** | {busiest}/200 |",
-        achieved * 100.0 / allowed
+        "| booked | Focus calls (per document) | first → last call | fastest allowed | throughput share | 429 answered to us | busiest minute |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| {booked} | {calls} ({per_doc:.3}) | {span:.2} min | {fastest:.2} min | **{:.1} %** | **{throttled}** | {busiest}/{limit} |",
+        if span > 0.0 { fastest * 100.0 / span } else { 100.0 }
     );
     println!("Wall {:.0} s.", started.elapsed().as_secs_f64());
     Ok(())

@@ -218,8 +218,9 @@ fn process(
     body: &Value,
 ) -> (Reply, bool) {
     let day = budget_day(s.now());
+    let granted = s.granted_limits.get(op.budget_name()).copied();
     let count = s.calls.entry((day, op.budget_name())).or_insert(0);
-    if let Some(limit) = op.daily_limit()
+    if let Some(limit) = granted.or(op.daily_limit())
         && *count >= limit
     {
         s.over_limit.push(op);

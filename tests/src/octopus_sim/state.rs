@@ -26,6 +26,8 @@ pub struct SimState {
     pub calls: HashMap<(NaiveDate, &'static str), u32>,
     /// Calls refused because the day's limit was reached (our client must keep this at zero).
     pub over_limit: Vec<Operation>,
+    /// Daily limits Octopus granted this software house above the documented ones, by budget name.
+    pub granted_limits: HashMap<&'static str, u32>,
     pub faults: HashMap<Operation, VecDeque<Fault>>,
     pub latency: HashMap<Operation, std::time::Duration>,
     pub received: Vec<Received>,
@@ -156,6 +158,7 @@ impl SimState {
             next_token: 0,
             calls: HashMap::new(),
             over_limit: Vec::new(),
+            granted_limits: HashMap::new(),
             faults: HashMap::new(),
             latency: HashMap::new(),
             received: Vec::new(),
