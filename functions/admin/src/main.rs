@@ -1,6 +1,5 @@
 //! admin: JSON commands `{"action": …}` from the CLI or a direct invoke; one use case each in `sync::admin`.
 
-use focus_octopus::config::Env;
 use focus_octopus::domain::Failure;
 use focus_octopus::sync::admin;
 use focus_octopus::sync::services::Deployment;
@@ -19,10 +18,9 @@ async fn handle(deployment: &Deployment, command: Value) -> Value {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber_with_writer(focus_octopus::logging::Redacting::stdout());
-    let deployment = Deployment::from_environment(&Env::from_process()).await?;
-    let deployment = &deployment;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        Ok::<_, Error>(handle(deployment, event.payload).await)
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
+        let deployment = Deployment::shared_from_environment().await?;
+        Ok::<_, Error>(handle(&deployment, event.payload).await)
     }))
     .await
 }

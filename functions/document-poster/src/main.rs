@@ -1,10 +1,7 @@
 //! document-poster: consumes the FIFO queue of documents (SQS batch with `ReportBatchItemFailures`). Thin: the
 //! behaviour is `focus_octopus::sync::poster`.
 
-use std::sync::Arc;
-
 use aws_lambda_events::event::sqs::SqsEvent;
-use focus_octopus::config::Env;
 use focus_octopus::sync::poster::post_batch;
 use focus_octopus::sync::services::Deployment;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -12,10 +9,9 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber_with_writer(focus_octopus::logging::Redacting::stdout());
-    let deployment = Arc::new(Deployment::from_environment(&Env::from_process()).await?);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let deployment = deployment.clone();
-        async move { Ok::<_, Error>(post_batch(&deployment, &event.payload).await) }
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
+        let deployment = Deployment::shared_from_environment().await?;
+        Ok::<_, Error>(post_batch(&deployment, &event.payload).await)
     }))
     .await
 }
