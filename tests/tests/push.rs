@@ -485,8 +485,8 @@ async fn documents_before_the_start_date_and_drafts_are_skipped_and_a_booked_dra
     assert_eq!(world.octopus.bookings(DOSSIER).len(), 1);
 }
 
-#[tokio::test]
-async fn an_update_that_changes_a_posted_invoice_needs_review_and_one_that_does_not_changes_nothing() {
+/// A world with one invoice (2 × 10.00 at 21 %) booked in Focus and posted in Octopus; returns its Focus id.
+async fn world_with_a_posted_invoice() -> (PushWorld, String) {
     let world = PushWorld::start().await;
     let company = world
         .focus
@@ -500,6 +500,12 @@ async fn an_update_that_changes_a_posted_invoice_needs_review_and_one_that_does_
         )
         .await;
     world.pump(10).await;
+    (world, id)
+}
+
+#[tokio::test]
+async fn an_update_that_changes_a_posted_invoice_needs_review_and_one_that_does_not_changes_nothing() {
+    let (world, id) = world_with_a_posted_invoice().await;
 
     world.focus.update_document(&id, |_| {}).await;
     world.pump(10).await;
@@ -531,19 +537,7 @@ async fn an_update_that_changes_a_posted_invoice_needs_review_and_one_that_does_
 async fn a_reviewed_document_is_posted_again_and_only_a_new_change_flags_it_anew() {
     use focus_octopus::domain::Failure;
     use focus_octopus::sync::admin;
-    let world = PushWorld::start().await;
-    let company = world
-        .focus
-        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
-    let (id, _) = world
-        .focus
-        .invoice(
-            ("company", &company),
-            vec![line(dec!(2), dec!(10), rates::VAT_21)],
-            march(2),
-        )
-        .await;
-    world.pump(10).await;
+    let (world, id) = world_with_a_posted_invoice().await;
     world
         .focus
         .update_document(&id, |d| d.lines[0].quantity = dec!(3))
