@@ -217,6 +217,21 @@ impl LocalAws {
     pub fn store(&self) -> Store {
         Store::new(self.dynamodb.clone(), &self.table_name)
     }
+
+    /// Messages in a queue of this stack, visible or in flight.
+    pub async fn queued(&self, queue_url: &str) -> Result<usize> {
+        let attributes = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await?
+            .attributes
+            .unwrap_or_default();
+        Ok(attributes.values().map(|v| v.parse::<usize>().unwrap_or(0)).sum())
+    }
 }
 
 fn properties(resource: &serde_yaml_ng::Value) -> Result<&serde_yaml_ng::Value> {

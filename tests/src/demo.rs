@@ -18,7 +18,7 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::MessageSystemAttributeName;
 use chrono::NaiveDate;
 use focus_octopus::clock::{SharedClock, SystemClock};
 use focus_octopus::octopus::Operation;
@@ -290,21 +290,6 @@ async fn event_source(
     Ok(())
 }
 
-/// Messages in the queue, visible or in flight.
-async fn queued(aws: &LocalAws, queue_url: &str) -> Result<usize> {
-    let attributes = aws
-        .sqs
-        .get_queue_attributes()
-        .queue_url(queue_url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await?
-        .attributes
-        .unwrap_or_default();
-    Ok(attributes.values().map(|v| v.parse::<usize>().unwrap_or(0)).sum())
-}
-
 /// The summary's checks: what was expected, what was seen.
 #[derive(Default)]
 pub struct Checks(Vec<(String, bool, String)>);
@@ -399,11 +384,11 @@ impl Demo {
                 bail!(
                     "the queue did not drain within {} s ({} messages left)",
                     limit.as_secs(),
-                    queued(&self.aws, &self.aws.documents_queue_url).await?
+                    self.aws.queued(&self.aws.documents_queue_url).await?
                 );
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
-            let empty = queued(&self.aws, &self.aws.documents_queue_url).await? == 0;
+            let empty = self.aws.queued(&self.aws.documents_queue_url).await? == 0;
             quiet_rounds = if empty && !stats.busy.load(Ordering::SeqCst) {
                 quiet_rounds + 1
             } else {

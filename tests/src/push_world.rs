@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::MessageSystemAttributeName;
 use axum::Router;
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
@@ -308,19 +308,10 @@ impl PushWorld {
 
     /// Messages waiting in the queue (visible or not).
     pub async fn queued(&self) -> usize {
-        let attributes = self
-            .aws
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&self.aws.documents_queue_url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
+        self.aws
+            .queued(&self.aws.documents_queue_url)
             .await
             .expect("moto answers")
-            .attributes
-            .unwrap_or_default();
-        attributes.values().map(|v| v.parse::<usize>().unwrap_or(0)).sum()
     }
 }
 

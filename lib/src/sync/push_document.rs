@@ -746,7 +746,6 @@ async fn relation_from_focus(conn: &Connection, customer: &CustomerRef, external
     })
 }
 
-/// A posted document changed or disappeared in Focus: Octopus has no delete and few updates, so a person looks.
 /// What booking the document would give now (amounts and fingerprint), or `None` if it cannot be worked out (an
 /// unmapped rate, a missing bookyear): then only Focus's total is compared.
 async fn current_amounts(
@@ -804,6 +803,7 @@ pub async fn mark_reviewed(
     Ok(())
 }
 
+/// A posted document changed or disappeared in Focus: Octopus has no delete and few updates, so a person looks.
 async fn review_after_posting(
     deployment: &Deployment,
     conn: &Connection,

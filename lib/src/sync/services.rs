@@ -132,8 +132,6 @@ impl Deployment {
         }
     }
 
-    /// The deployment of a function: names from the template's environment, AWS from the standard chain,
-    /// partner addresses from `FOCUS_API_URL` / `FOCUS_OAUTH_URL` / `OCTOPUS_API_URL` or the real services.
     /// This process's deployment, built from the environment on first use and shared afterwards. The functions
     /// call it per event, so their start-up (until they ask Lambda for the first event) sets up no SDK or HTTPS
     /// client; the first event pays that once (`make bench`: cold start).
@@ -145,6 +143,8 @@ impl Deployment {
             .cloned()
     }
 
+    /// The deployment of a function: names from the template's environment, AWS from the standard chain,
+    /// partner addresses from `FOCUS_API_URL` / `FOCUS_OAUTH_URL` / `OCTOPUS_API_URL` or the real services.
     pub async fn from_environment(env: &Env) -> Result<Self, MissingVariable> {
         let sdk = crate::config::aws_sdk_config().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), env.require(vars::TABLE_NAME)?);
