@@ -120,6 +120,39 @@ async fn a_registration_whose_answer_was_lost_is_checked_in_focus_not_sent_again
     assert_eq!((payments.registered, payments.pending), (dec!(121), None));
 }
 
+/// Found by the chaos run (seed 1, "two pullers at once"): a second run saw the first run's pending registration
+/// while Focus had not stored it yet, took it for lost and paid again.
+#[tokio::test]
+async fn a_second_puller_does_not_pay_again_while_the_first_waits_for_focus() {
+    let world = PushWorld::start().await;
+    let ids = posted_invoices(&world, 1).await;
+    world.octopus.reconcile(DOSSIER, &v1(1), dec!(121), march(10));
+    // Focus is slow to answer this registration: the second run starts while the first waits.
+    world
+        .focus
+        .add_latency("invoices.registerPayment", std::time::Duration::from_secs(3));
+    let arrived = world.focus.on_next_request("invoices.registerPayment");
+    world.clock.advance(Duration::minutes(30));
+    let first = {
+        let deployment = world.deployment.clone();
+        let conn = world.conn.clone();
+        tokio::spawn(async move { run_puller(&deployment, &conn).await })
+    };
+    arrived.await.unwrap();
+    let second = run_puller(&world.another_instance(), &world.conn).await;
+    first.await.unwrap().expect("the first run registers the payment");
+
+    let failed = second.expect("a run").report.unwrap().failed;
+    assert_eq!(
+        failed.first().map(|f| f.code.as_str()),
+        Some("PAYMENT_REGISTRATION_IN_FLIGHT"),
+        "{failed:?}; Focus payments {:?}",
+        amounts(&world, &ids[0])
+    );
+    run(&world).await;
+    assert_eq!(amounts(&world, &ids[0]), [dec!(121)], "paid once");
+}
+
 #[tokio::test]
 async fn a_reconciliation_undone_after_focus_was_paid_needs_review_and_is_reported() {
     let world = PushWorld::start().await;

@@ -131,6 +131,10 @@ pub async fn pull_payments(
     Ok(pulled)
 }
 
+/// How long a `pending` registration may still be waiting for Focus's answer in another run (the client's
+/// attempts and the rate limit's waits fit well inside); older ones are settled by asking Focus.
+const PENDING_IN_FLIGHT: Duration = Duration::minutes(5);
+
 /// A payment line matched with a document (`amount`), or un-matched (`None`).
 struct LineChange {
     line: String,
@@ -178,8 +182,16 @@ async fn settle(
         }
         return Ok(Settled::Nothing);
     }
-    // An earlier registration whose answer was lost: Focus says whether it went in.
+    // An earlier registration whose answer was lost: Focus says whether it went in. Not while it may still be in
+    // flight in another run (two pullers at once): Focus would not show it yet and it would be sent twice (found by
+    // the chaos run, seed 1: one invoice paid twice in Focus).
     if let Some(pending) = state.pending.clone() {
+        if now - pending.started_at < PENDING_IN_FLIGHT {
+            return Err(SyncError::transient(
+                "PAYMENT_REGISTRATION_IN_FLIGHT",
+                format!("A payment of the {doc} is being registered in Focus by another run; checked on the next run."),
+            ));
+        }
         let in_focus: Decimal = conn
             .focus
             .invoice(&doc.id)

@@ -612,6 +612,13 @@ impl FocusSim {
         self.state().latency.insert(action.into(), latency);
     }
 
+    /// Resolves when the next request for `action` arrives, before Focus handles it.
+    pub fn on_next_request(&self, action: &str) -> tokio::sync::oneshot::Receiver<()> {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        self.state().on_arrival.insert(action.into(), sender);
+        receiver
+    }
+
     pub fn received(&self) -> Vec<FocusReceived> {
         self.state().received.clone()
     }

@@ -75,7 +75,13 @@ pub async fn handle(
             respond(access_token(&shared.state, &form), None)
         }
         (Method::POST, action) if action.contains('.') => {
-            let latency = shared.state.lock().unwrap().latency.get(action).copied();
+            let (latency, arrived) = {
+                let mut s = shared.state.lock().unwrap();
+                (s.latency.get(action).copied(), s.on_arrival.remove(action))
+            };
+            if let Some(arrived) = arrived {
+                let _ = arrived.send(());
+            }
             if let Some(latency) = latency {
                 tokio::time::sleep(latency).await;
             }

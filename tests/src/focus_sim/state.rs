@@ -42,6 +42,8 @@ pub struct FocusState {
     /// Per action: the next answers' statuses; 0 means "do the work, then cut the connection".
     pub faults: HashMap<String, VecDeque<u16>>,
     pub latency: HashMap<String, std::time::Duration>,
+    /// Told when the next request for an action arrives (before its latency and before it is handled).
+    pub on_arrival: HashMap<String, tokio::sync::oneshot::Sender<()>>,
     pub received: Vec<FocusReceived>,
     /// Documented as an array; some clients see an object.
     pub credit_note_info_as_array: bool,
@@ -135,6 +137,7 @@ impl FocusState {
             webhooks: Vec::new(),
             faults: HashMap::new(),
             latency: HashMap::new(),
+            on_arrival: HashMap::new(),
             received: Vec::new(),
             credit_note_info_as_array: true,
             outbox: Vec::new(),
