@@ -262,6 +262,26 @@ async fn past_the_daily_limit_the_simulator_answers_429() {
     assert_eq!(world.sim.over_limit(), [Operation::GetVatCodes]);
 }
 
+/// The client counts every call against its own table of daily limits; the simulator refuses past the limits the
+/// official OpenAPI document prints. The two must agree for every operation the client uses, so a wrong number in
+/// the client's table fails here (and not quietly in production).
+#[test]
+fn the_clients_daily_limits_are_the_official_documents() {
+    for op in Operation::ALL {
+        assert_eq!(
+            OctopusSim::spec_operation_id(op),
+            op.operation_id(),
+            "{op:?} is not the operation the official document names for its request"
+        );
+        assert_eq!(
+            op.daily_limit(),
+            OctopusSim::documented_limit(op),
+            "the client's daily limit of {} differs from the official document's",
+            op.operation_id()
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_dossier_token_expires_after_ten_minutes_of_the_simulated_clock() {
     let world = OctopusWorld::start().await;

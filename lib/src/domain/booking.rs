@@ -1,4 +1,4 @@
-//! The rule that turns a Focus document into an Octopus sales booking (DESIGN.md §5). Pure: tested with plain
+//! The rule that turns a Focus document into an Octopus sales booking (docs/DESIGN.md §5). Pure: tested with plain
 //! values and properties.
 //!
 //! - Lines are grouped by (ledger account, VAT code). Ledger = the line's product-category ledger for the

@@ -1,4 +1,4 @@
-//! Customer rules: VAT numbers in Octopus's form and the relation's VAT type (DESIGN.md §5).
+//! Customer rules: VAT numbers in Octopus's form and the relation's VAT type (docs/DESIGN.md §5).
 
 /// EU member states by their VAT prefix (Greece uses EL; XI is Northern Ireland for goods).
 const EU_VAT_PREFIXES: [&str; 28] = [

@@ -30,7 +30,7 @@ impl fmt::Display for DocumentKind {
     }
 }
 
-/// Sync state of one document (DESIGN.md §3).
+/// Sync state of one document (docs/DESIGN.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentState {

@@ -1,4 +1,4 @@
-//! Pairing existing Focus customers with existing Octopus relations (DESIGN.md §4.4): by normalised VAT number, then
+//! Pairing existing Focus customers with existing Octopus relations (docs/DESIGN.md §4.4): by normalised VAT number, then
 //! company (enterprise) number, then normalised name, with legal forms, case, punctuation, accents and spacing
 //! folded. A key that points at more than one candidate is ambiguous and never linked: a person decides.
 

@@ -18,7 +18,7 @@ use crate::domain::ConnectionId;
 use crate::retry::RetryPolicy;
 use crate::store::Store;
 
-/// The API version we are written against (reference/focus-api.md §2.1): pinned so behaviour does not depend on
+/// The API version we are written against (docs/partners/focus.md §2.1): pinned so behaviour does not depend on
 /// when the OAuth client was registered.
 pub const API_VERSION: &str = "2023-09-26";
 /// How many 429s in a row one call waits out before giving up (transient).
@@ -225,7 +225,7 @@ impl FocusClient {
 }
 
 /// Reads and idempotent writes may be sent again after a lost answer. Creating a company or registering a payment
-/// may not: Focus payments have no id, so a blind resend double-books (reference/focus-api.md §5.3).
+/// may not: Focus payments have no id, so a blind resend double-books (docs/partners/focus.md §5.3).
 fn is_resendable(action: &str) -> bool {
     !matches!(action, "invoices.registerPayment" | "companies.add")
 }

@@ -1,4 +1,4 @@
-//! Companies and contacts (reference/focus-api.md §3.3).
+//! Companies and contacts (docs/partners/focus.md §3.3).
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Invoices and credit notes (reference/focus-api.md §3.1, §3.2).
+//! Invoices and credit notes (docs/partners/focus.md §3.1, §3.2).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;

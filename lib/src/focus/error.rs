@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::domain::{ErrorClass, Failure};
 use crate::store::StoreError;
 
-/// `{"errors":[{"title": …}]}`: only `title` is documented (reference/focus-api.md §2.4).
+/// `{"errors":[{"title": …}]}`: only `title` is documented (docs/partners/focus.md §2.4).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(super) struct ErrorBody {
     #[serde(default)]

@@ -1,4 +1,4 @@
-//! Teamleader Focus API client (reference/focus-api.md, reference/teamleader-api-blueprint/): OAuth with rotating
+//! Teamleader Focus API client (docs/partners/focus.md): OAuth with rotating
 //! single-use refresh tokens kept in Secrets Manager, pacing under 200 requests per sliding minute, typed models
 //! with `Decimal` amounts, pagination without totals, and the webhook payload.
 

@@ -2,7 +2,7 @@
 //! one instance at a time (a store lease), written back **before** the new access token is used, and with a
 //! version-safe write so a concurrent writer is never overwritten silently.
 //!
-//! Refresh tokens are single-use (reference/focus-api.md §1): a second refresh with the same token answers 400
+//! Refresh tokens are single-use (docs/partners/focus.md §1): a second refresh with the same token answers 400
 //! `invalid_grant`. When that happens the secret is read again — a sibling may have won the race — and only if it
 //! still holds the refused token is the connection reported as needing a new authorisation.
 

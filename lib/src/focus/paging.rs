@@ -1,4 +1,4 @@
-//! Focus lists have pages without totals (reference/focus-api.md §2.2): read until a page comes back short.
+//! Focus lists have pages without totals (docs/partners/focus.md §2.2): read until a page comes back short.
 //! `updated_since` sweeps look back an overlap window, because whether the filter is inclusive and which changes
 //! bump `updated_at` are undocumented; callers de-duplicate by id.
 

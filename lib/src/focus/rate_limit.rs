@@ -1,4 +1,4 @@
-//! Pacing under Focus's 200 requests per sliding minute per account (reference/focus-api.md §2.5).
+//! Pacing under Focus's 200 requests per sliding minute per account (docs/partners/focus.md §2.5).
 //!
 //! Every answer carries `X-RateLimit-Remaining` and `X-RateLimit-Reset` (the moment the oldest counted request leaves
 //! the window, as `2021-06-15T10:51:23.035+0100`). The pacer keeps the number of sends it believes are left, takes

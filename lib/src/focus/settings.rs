@@ -1,5 +1,5 @@
 //! What a Focus account is set up with: the user, departments (company entities), tax rates, product categories
-//! with their ledger accounts, payment methods and custom fields (reference/focus-api.md §3.4, §3.5).
+//! with their ledger accounts, payment methods and custom fields (docs/partners/focus.md §3.4, §3.5).
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! Focus webhooks: the delivered payload `{"type": "invoice.booked", "subject": {"type": "invoice", "id": …}}` (a
 //! hint only: the document is always read again), registration, and the secret check of the receiver's URL
-//! (reference/focus-api.md §4). Focus signs nothing, so the URL carries an unguessable secret, compared in constant
+//! (docs/partners/focus.md §4). Focus signs nothing, so the URL carries an unguessable secret, compared in constant
 //! time.
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Reconciliations ("afpunting") and open items (reference/octopus-api.md §8).
+//! Reconciliations ("afpunting") and open items (docs/partners/octopus.md §8).
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -30,7 +30,7 @@ pub struct BalancingDocument {
 }
 
 /// `BalancingDetailServiceData`: a debit line matched with a credit line. The matched amount has been seen in
-/// `creditBalancedBookingAmount` (observed, not documented: reference/octopus-api.md §8).
+/// `creditBalancedBookingAmount` (observed, not documented: docs/partners/octopus.md §8).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BalancingDetail {

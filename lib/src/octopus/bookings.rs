@@ -1,4 +1,4 @@
-//! Sales bookings (`buysellbookings`) and financial/diverse bookings (reference/octopus-api.md §7, §8).
+//! Sales bookings (`buysellbookings`) and financial/diverse bookings (docs/partners/octopus.md §7, §8).
 //! Amounts are JSON doubles on the wire and `Decimal` here.
 
 use chrono::NaiveDate;

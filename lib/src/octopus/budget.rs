@@ -1,7 +1,7 @@
 //! Daily call limits per operation, and what "a day" means for them.
 //!
 //! Octopus prints a limit on every operation but documents neither when the day resets nor what happens past the
-//! limit (reference/octopus-api.md §9, §12). Assumption, shared by the guard and the simulator: **a day is a calendar
+//! limit (docs/partners/octopus.md §9, §12). Assumption (the simulator makes the same one, in its own code): **a day is a calendar
 //! day in Belgium** (Europe/Brussels): Octopus is a Belgian service whose messages come in Dutch. If it turns out to
 //! reset at UTC midnight instead, lower the limits per connection by the spend of the one or two overlapping hours.
 

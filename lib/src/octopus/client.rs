@@ -27,7 +27,7 @@ pub struct OctopusCredentials {
     pub password: SecretString,
 }
 
-/// Dossier tokens live 10 minutes (reference/octopus-api.md §1); we stop using one a minute before.
+/// Dossier tokens live 10 minutes (docs/partners/octopus.md §1); we stop using one a minute before.
 const TOKEN_LIFETIME: Duration = Duration::minutes(10);
 const TOKEN_MARGIN: Duration = Duration::minutes(1);
 const LOGIN_LEASE: &str = "octopus-login";

@@ -8,7 +8,7 @@ use crate::domain::{ErrorClass, Failure};
 use crate::store::StoreError;
 
 /// `ErrorResult`. Every field is optional: auth and parameter errors carry only `technicalInfo`
-/// (reference/octopus-api.md §9).
+/// (docs/partners/octopus.md §9).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorResult {
@@ -184,7 +184,7 @@ impl Failure for OctopusError {
     }
 }
 
-/// Reads the last document number from the `-13` message. Live wording (reference/octopus-api.md §7):
+/// Reads the last document number from the `-13` message. Live wording (docs/partners/octopus.md §7):
 /// `"Unable to insert booking in dossier 49555.  Illegal document seq Nr.  Last Document = 6.  New Document = 1. "`.
 pub fn last_document_from(technical_info: &str) -> Option<i32> {
     let rest = &technical_info[technical_info.find("Last Document")? + "Last Document".len()..];

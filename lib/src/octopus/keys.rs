@@ -32,7 +32,7 @@ pub struct RelationIdentification {
     pub external_relation_id: Option<i32>,
 }
 
-/// `modifiedTimeStamp` query parameters: `yyyy-MM-dd HH:mm:ss.SSS` (reference/octopus-api.md §9). The time zone is
+/// `modifiedTimeStamp` query parameters: `yyyy-MM-dd HH:mm:ss.SSS` (docs/partners/octopus.md §9). The time zone is
 /// undocumented, so callers overlap their windows.
 pub fn modified_timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S%.3f").to_string()

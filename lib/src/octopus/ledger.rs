@@ -1,5 +1,5 @@
 //! Reference data of a dossier: bookyears with their periods, journals, ledger accounts and VAT codes
-//! (reference/octopus-api.md §2–§5). The wire types keep the spec's field names; the sync reads them from the
+//! (docs/partners/octopus.md §2–§5). The wire types keep the spec's field names; the sync reads them from the
 //! store's cache (see [`super::reference`]).
 
 use chrono::NaiveDate;
@@ -118,7 +118,7 @@ pub struct LedgerAccount {
 }
 
 impl LedgerAccount {
-    /// Revenue (turnover) accounts of the Belgian chart: 700000–709999 (reference/octopus-api.md §4).
+    /// Revenue (turnover) accounts of the Belgian chart: 700000–709999 (docs/partners/octopus.md §4).
     pub fn is_revenue(&self) -> bool {
         (700_000..=709_999).contains(&self.number)
     }

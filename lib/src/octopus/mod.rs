@@ -1,5 +1,5 @@
 //! Octopus API client: dossier tokens shared through the store, per-operation daily budgets, retries, typed
-//! requests and responses (reference/octopus-api.md, reference/octopus/).
+//! requests and responses (docs/partners/octopus.md and the official OpenAPI document in docs/partners/octopus/).
 //!
 //! One module per area: [`auth`] (login, dossiers), [`ledger`] (bookyears, journals, accounts, VAT codes) read
 //! through the cache in [`reference`], [`relations`], [`bookings`], [`balancings`]; [`client`] is the transport.
@@ -29,7 +29,7 @@ pub use ledger::{Bookyear, BookyearPeriod, Journal, LedgerAccount, VatCode};
 pub use operations::Operation;
 pub use relations::{Relation, RelationSearch, RelationUpsert, SyncRelations};
 
-/// Octopus answers 404 on list, `modified` and report endpoints when there is no data (reference/octopus-api.md §9):
+/// Octopus answers 404 on list, `modified` and report endpoints when there is no data (docs/partners/octopus.md §9):
 /// an empty list, not an error.
 fn list_or_empty<T: serde::de::DeserializeOwned + Default>(
     op: Operation,

@@ -1,5 +1,7 @@
 //! The Octopus operations the sync uses, with the daily limit the official OpenAPI document prints for each
-//! ("Maximum allowed calls per day: N"). Every call is counted against its limit before it is made.
+//! ("Maximum allowed calls per day: N"). Every call is counted against its limit before it is made. The table is
+//! checked against the official document (vendored in `docs/partners/octopus/`) by the simulator's test
+//! `the_clients_daily_limits_are_the_official_documents`: the simulator reads its limits from the document itself.
 
 /// One Octopus operation, named after the spec's `operationId`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,38 +124,5 @@ mod tests {
     fn budget_names_are_distinct() {
         let names: HashSet<_> = Operation::ALL.iter().map(|o| o.budget_name()).collect();
         assert_eq!(names.len(), Operation::ALL.len());
-    }
-
-    /// The limits above must be those of Octopus's official operation index. It lives in the project's shared
-    /// reference folder beside the checkout (not in this repository); without it there is nothing to compare.
-    #[test]
-    fn daily_limits_match_the_official_operation_index() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/reference/octopus/octopus-openapi-operation-index.json");
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            eprintln!("not compared: {} is not beside the checkout", path.display());
-            return;
-        };
-        let index: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let operations = index["operations"].as_array().unwrap();
-        for operation in Operation::ALL {
-            let entry = operations
-                .iter()
-                .find(|o| o["operationId"] == operation.operation_id())
-                .unwrap_or_else(|| panic!("{} is not in the spec", operation.operation_id()));
-            let documented = &entry["maxCallsPerDay"];
-            let expected = match operation {
-                // "2 without search parameters / 400 with search parameters"
-                Operation::SearchRelations => Some(400),
-                Operation::GetAllRelations => Some(2),
-                // The index writes limits as text ("150"); no limit is null.
-                _ => documented.as_str().map(|n| n.parse().expect("a number of calls")),
-            };
-            if matches!(operation, Operation::SearchRelations | Operation::GetAllRelations) {
-                let text = documented.as_str().unwrap();
-                assert!(text.contains("2 without") && text.contains("400 with"), "{text}");
-            }
-            assert_eq!(operation.daily_limit(), expected, "{}", operation.operation_id());
-        }
     }
 }

@@ -1,5 +1,5 @@
 //! Customers: `GET relations` (search), `PUT relations` (create or merge), `relations/modified`
-//! (reference/octopus-api.md §6).
+//! (docs/partners/octopus.md §6).
 
 use serde::{Deserialize, Serialize};
 

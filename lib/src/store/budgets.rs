@@ -1,7 +1,7 @@
 //! `BUDGET#<yyyy-mm-dd>#<endpoint>`: Octopus calls spent today, per connection (= per dossier).
 //!
 //! Octopus prints a daily limit on every operation and documents nothing about what happens past it
-//! (reference/octopus-api.md §9), so we never go past it: a call is counted *before* it is made, with an atomic
+//! (docs/partners/octopus.md §9), so we never go past it: a call is counted *before* it is made, with an atomic
 //! ADD whose condition refuses the call that would exceed the limit.
 
 use aws_sdk_dynamodb::types::ReturnValue;

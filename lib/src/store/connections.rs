@@ -10,7 +10,7 @@ use super::error::{is_condition_failure, refused_item};
 use super::{Store, StoreError, from_item, keys, to_item};
 use crate::domain::{ConnectionId, JournalKey};
 
-/// What a bookkeeper chose when connecting Focus to Octopus (DESIGN.md §3, `CONFIG`).
+/// What a bookkeeper chose when connecting Focus to Octopus (docs/DESIGN.md §3, `CONFIG`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionConfig {
     /// Focus account (from `users.me`) whose OAuth pair this connection uses.
@@ -43,7 +43,7 @@ pub struct ConnectionOptions {
     /// Skip documents whose total is zero instead of booking them.
     #[serde(default)]
     pub skip_zero_amounts: bool,
-    /// Financial or diverse journal for payments registered in Focus (DESIGN.md §4.3); off when absent.
+    /// Financial or diverse journal for payments registered in Focus (docs/DESIGN.md §4.3); off when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_journal: Option<JournalKey>,
     /// Focus payment method used when registering Octopus payments in Focus.

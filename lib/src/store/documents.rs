@@ -57,7 +57,7 @@ pub struct DocumentRecord {
     /// Why it was skipped or needs review, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// What Octopus says was paid and what we registered in Focus (DESIGN.md §4.2).
+    /// What Octopus says was paid and what we registered in Focus (docs/DESIGN.md §4.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payments: Option<PaymentState>,
     pub updated_at: DateTime<Utc>,
@@ -78,7 +78,7 @@ pub struct PaymentState {
     pub registered: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<PendingPayment>,
-    /// Focus payments booked in Octopus (the option of DESIGN.md §4.3), in total.
+    /// Focus payments booked in Octopus (the option of docs/DESIGN.md §4.3), in total.
     #[serde(default)]
     pub booked_from_focus: Decimal,
     /// A Focus payment being booked in Octopus: written before the booking, completed after the balancing.

@@ -1,4 +1,4 @@
-//! DynamoDB persistence: one table, one module per item kind (DESIGN.md §3).
+//! DynamoDB persistence: one table, one module per item kind (docs/DESIGN.md §3).
 //!
 //! Every item lives under `pk = CONN#<connection>`. The rules that must hold under concurrency (one lease holder,
 //! budgets that never pass their limit, documents that never go back, config versions) are DynamoDB condition

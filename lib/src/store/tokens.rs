@@ -1,5 +1,5 @@
 //! `TOKEN#octopus`: the Octopus dossier token, shared by every instance, so cold starts do not spend the
-//! 150-a-day `POST /dossiers` budget (reference/octopus-api.md §1). Tokens live 10 minutes.
+//! 150-a-day `POST /dossiers` budget (docs/partners/octopus.md §1). Tokens live 10 minutes.
 
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};

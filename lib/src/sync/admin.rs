@@ -1,4 +1,4 @@
-//! Admin commands: `{"action": "...", ...}` in, JSON out (DESIGN.md §4.4). The CLI sends the same JSON.
+//! Admin commands: `{"action": "...", ...}` in, JSON out (docs/DESIGN.md §4.4). The CLI sends the same JSON.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! `connect` on the Octopus side, and `map` (DESIGN.md §4.4): the dossiers the login can see, only the sales journals
+//! `connect` on the Octopus side, and `map` (docs/DESIGN.md §4.4): the dossiers the login can see, only the sales journals
 //! that take bookings, the choice stored as the connection's settings; Focus tax rates with a suggested Octopus VAT
 //! code (0 % variants are never guessed: a person chooses), and the mapping stored.
 

@@ -1,4 +1,4 @@
-//! Onboarding customers (DESIGN.md §4.4, product-scope rows 9–10): `match-customers` pairs existing Focus companies
+//! Onboarding customers (docs/DESIGN.md §4.4): `match-customers` pairs existing Focus companies
 //! and contacts with existing Octopus relations (it creates and deletes nothing); `import-relations` brings Octopus
 //! customers that Focus does not have into Focus as companies tagged `Octopus Import`. Both store the links, so the
 //! next sync of a linked customer's invoices creates no new relation.

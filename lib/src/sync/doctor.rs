@@ -1,4 +1,4 @@
-//! `doctor`: every check of DESIGN.md §4.4, each passed or failed with the concrete fix.
+//! `doctor`: every check of docs/DESIGN.md §4.4, each passed or failed with the concrete fix.
 
 use chrono::Duration;
 use serde::Serialize;

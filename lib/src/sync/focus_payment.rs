@@ -1,4 +1,4 @@
-//! `book_focus_payment` (DESIGN.md §4.3, an option: only when the connection names a payment journal): a payment
+//! `book_focus_payment` (docs/DESIGN.md §4.3, an option: only when the connection names a payment journal): a payment
 //! registered in Focus by a person, not by our puller, is booked in Octopus's payment journal (an F or D journal)
 //! and balanced against the invoice's sales booking, exactly once.
 //!
@@ -166,7 +166,7 @@ async fn book(
             relation_id: pending.relation,
             external_relation_id: None,
             reference: Some(line_reference(record)),
-            // The customer's account is credited: negative (reference/octopus-api.md §8).
+            // The customer's account is credited: negative (docs/partners/octopus.md §8).
             amount: -pending.amount,
         }],
     };

@@ -1,4 +1,4 @@
-//! `pull_payments`: Octopus reconciliations become Focus payments (DESIGN.md §4.2).
+//! `pull_payments`: Octopus reconciliations become Focus payments (docs/DESIGN.md §4.2).
 //!
 //! The `balancings/modified` feed (48 a day) says which payment lines were matched with which sales bookings, and
 //! which matches were undone. Each document keeps, per payment line, the amount Octopus balanced; the paid amount is

@@ -1,4 +1,4 @@
-//! `push_document`: one Focus invoice or credit note to exactly one Octopus sales booking (DESIGN.md §4.1, §7).
+//! `push_document`: one Focus invoice or credit note to exactly one Octopus sales booking (docs/DESIGN.md §4.1, §7).
 //!
 //! The document is read from Focus again (the queue message is only a hint), its customer exported first, the
 //! booking built by [`crate::domain::booking`], and posted under a journal number reserved with an intent:

@@ -1,5 +1,5 @@
 //! How the simulated Focus computes a document's amounts. Focus does not document its rounding
-//! (reference/focus-api.md §8.6); we use the common rule that makes per-rate VAT differ from the sum of line VAT:
+//! (docs/partners/focus.md §8.6); we use the common rule that makes per-rate VAT differ from the sum of line VAT:
 //!
 //! - line `tax_exclusive` = round₂(quantity × unit price × (1 − line discount));
 //! - line `tax_inclusive` = round₂(line tax_exclusive × (1 + rate));

@@ -1,4 +1,4 @@
-//! A simulated Octopus, faithful to reference/octopus-api.md and the official OpenAPI document, including the
+//! A simulated Octopus, faithful to docs/partners/octopus.md and the official OpenAPI document, including the
 //! unpleasant parts: 10-minute tokens on a controllable clock, daily limits per operation, gapless document numbers
 //! with `-13`, journal locks (403), 404 for "no data", 500 for malformed dates, error bodies with only
 //! `technicalInfo`. In-process for tests ([`OctopusSim::start`]) and as the `octopus-sim` binary for the demo.
@@ -6,14 +6,16 @@
 //! The control methods on [`OctopusSim`] seed data, reconcile invoices, inject faults and expose what was received.
 
 mod routes;
+pub mod spec;
 mod state;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use focus_octopus::clock::SharedClock;
-use focus_octopus::octopus::{Operation, budget_day};
+use focus_octopus::octopus::Operation;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -80,7 +82,7 @@ impl OctopusSim {
     /// notes, bookings), V3 (sales, invoice module: insertion type 2), A1, F1 (bank), D1; revenue accounts
     /// 700000/700100/701000/704000 and a few others; sales VAT codes 21, 12, 06, 00 and the 0 % variants 45
     /// (co-contractor), 46 (intra-community), 47 (export). The 0 % codes' real keys are unknown
-    /// (reference/octopus-api.md §5); these stand for "a dossier's own codes".
+    /// (docs/partners/octopus.md §5); these stand for "a dossier's own codes".
     pub fn seed_standard(&self) {
         let mut s = self.state();
         let now = s.now();
@@ -326,11 +328,22 @@ impl OctopusSim {
         })
     }
 
-    /// Calls of `op` received today (budget day of the simulated clock), refused ones included.
+    /// Calls of `op` received today (the simulator's budget day of the simulated clock), refused ones included.
     pub fn calls_today(&self, op: Operation) -> u32 {
         let s = self.state();
-        let day = budget_day(s.now());
-        s.calls.get(&(day, op.budget_name())).copied().unwrap_or(0)
+        let day = routes::sim_day(s.now());
+        s.calls.get(&(day, budget_name(op))).copied().unwrap_or(0)
+    }
+
+    /// Octopus grants this software house `limit` calls a day of `op` instead of the documented number.
+    pub fn grant(&self, op: Operation, limit: u32) {
+        self.state().granted_limits.insert(budget_name(op), limit);
+    }
+
+    /// The daily limit the simulator enforces for `op`, read from the official document.
+    pub fn documented_limit(op: Operation) -> Option<u32> {
+        let (method, path, query) = sample_request(op);
+        routes::budget_of(method, path, &query).1
     }
 
     /// Calls refused because their operation's daily limit was reached. A well-behaved client keeps this empty.
@@ -356,9 +369,11 @@ impl OctopusSim {
 impl OctopusSim {
     /// Octopus forgets every token it issued (as after a restart): the next call with an old token gets 401.
     pub fn revoke_tokens(&self) {
-        let mut s = self.state();
-        s.auth_tokens.clear();
-        s.dossier_tokens.clear();
+        let mut guard = self.state();
+        let s = &mut *guard;
+        let logins = s.auth_tokens.drain().map(|(t, _)| t);
+        let dossiers = s.dossier_tokens.drain().map(|(t, _)| t);
+        s.revoked.extend(logins.chain(dossiers).collect::<Vec<_>>());
     }
 
     /// Every token and credential the simulator ever handed out or knows (for the no-secret-in-logs check).
@@ -438,4 +453,52 @@ fn standard_dossier(id: i32, name: &str, vat_nr: &str, now: DateTime<Utc>) -> Si
         percentage: Decimal::from(21),
     });
     d
+}
+
+/// A request of each operation the client knows, as the simulator would receive it: the simulator names and limits
+/// it from the official document by this method and path, so the client's table is judged, not copied.
+pub fn sample_request(op: Operation) -> (&'static str, &'static str, HashMap<String, String>) {
+    use Operation::*;
+    let search = || HashMap::from([("vatNr".to_owned(), "BE0477472701".to_owned())]);
+    let (method, path) = match op {
+        AuthenticateUser => ("POST", "/authentication"),
+        GetDossiers => ("GET", "/dossiers"),
+        ConnectDossier => ("POST", "/dossiers"),
+        GetBookyears => ("GET", "/dossiers/1/bookyears"),
+        GetJournals => ("GET", "/dossiers/1/bookyears/1/journals"),
+        GetAccounts => ("GET", "/dossiers/1/accounts"),
+        GetModifiedAccounts => ("GET", "/dossiers/1/accounts/modified"),
+        GetVatCodes => ("GET", "/dossiers/1/vatcodes"),
+        SearchRelations => return ("GET", "/dossiers/1/relations", search()),
+        GetAllRelations => ("GET", "/dossiers/1/relations"),
+        InsertUpdateRelation => ("PUT", "/dossiers/1/relations"),
+        GetModifiedRelations => ("GET", "/dossiers/1/relations/modified"),
+        InsertBuySellBooking => ("POST", "/dossiers/1/buysellbookings"),
+        GetBuySellBooking => ("GET", "/dossiers/1/buysellbookings"),
+        UpdateBuySellBooking => ("PUT", "/dossiers/1/buysellbookings"),
+        GetModifiedBuySellBookings => ("GET", "/dossiers/1/buysellbookings/modified"),
+        GetModifiedBalancings => ("GET", "/dossiers/1/balancings/modified"),
+        InsertBalancing => ("POST", "/dossiers/1/balancings"),
+        InsertFinancialDiversBooking => ("POST", "/dossiers/1/financialdiversbookings"),
+        GetModifiedFinancialDiversBookings => ("GET", "/dossiers/1/financialdiversbookings/modified"),
+        GetReportOpenClient => ("POST", "/dossiers/1/reports/clients/open"),
+    };
+    (method, path, HashMap::new())
+}
+
+/// The simulator's own name for the daily budget `op` spends.
+fn budget_name(op: Operation) -> String {
+    let (method, path, query) = sample_request(op);
+    routes::budget_of(method, path, &query).0
+}
+
+impl OctopusSim {
+    /// The operationId the official document gives the request the simulator takes for `op`.
+    pub fn spec_operation_id(op: Operation) -> String {
+        let (method, path, _) = sample_request(op);
+        spec::spec()
+            .find(method, path)
+            .map(|o| o.operation_id.clone())
+            .unwrap_or_default()
+    }
 }

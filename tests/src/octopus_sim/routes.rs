@@ -1,9 +1,10 @@
 //! The simulated Octopus REST API: every route the sync uses, with the documented status codes and bodies
-//! (reference/octopus-api.md), and stricter than the real service where accounting demands it.
+//! (docs/partners/octopus.md), and stricter than the real service where accounting demands it.
 //!
 //! Assumptions where Octopus documents nothing, each chosen to be at least as unpleasant as the real service:
 //! - **Past a daily limit** the call is refused with `429` and an `ErrorResult` whose `technicalInfo` names the limit.
-//!   Every call that reaches an operation counts, whatever its outcome. A day is a Belgian calendar day.
+//!   Every call that reaches an operation counts, whatever its outcome. A day is a Belgian calendar day. The limits
+//!   are those the official OpenAPI document prints ([`super::spec`]), never the client's table.
 //! - **`modifiedTimeStamp`** is read as Belgian local time, so a client that sends local time when it means UTC
 //!   misses changes.
 //! - **Business refusals** other than -13 have no documented codes; they answer 400 with invented negative codes
@@ -21,14 +22,15 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Europe::Brussels;
-use focus_octopus::octopus::{Operation, budget_day};
+use focus_octopus::octopus::Operation;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use super::spec::{DailyLimit, spec};
 use super::state::{Fault, Received, SimBalancing, SimBooking, SimDossier, SimRelation, SimState};
 use crate::http_server::ConnectionCut;
 
-/// Tokens live 10 minutes (reference/octopus-api.md §1).
+/// Tokens live 10 minutes (docs/partners/octopus.md §1).
 pub const TOKEN_LIFETIME: Duration = Duration::minutes(10);
 
 /// Invented error codes for refusals Octopus documents without a code.
@@ -167,6 +169,7 @@ pub async fn handle(
     let Some((op, dossier, bookyear)) = operation_of(&parts.method, &segments, &query) else {
         return respond(technical(404, "Resource not found"));
     };
+    let budget = budget_of(parts.method.as_str(), &path, &query);
     let body_json: Value = if bytes.is_empty() {
         Value::Null
     } else {
@@ -182,7 +185,14 @@ pub async fn handle(
     }
     let (answer, drop_answer) = {
         let mut s = sim.lock().unwrap();
-        let (answer, drop_answer) = process(&mut s, op, (dossier, bookyear), &parts.headers, &query, &body_json);
+        let (answer, drop_answer) = process(
+            &mut s,
+            (op, budget),
+            (dossier, bookyear),
+            &parts.headers,
+            &query,
+            &body_json,
+        );
         s.received.push(Received {
             operation: op,
             method: parts.method.to_string(),
@@ -207,32 +217,65 @@ fn respond(answer: Reply) -> Response {
     }
 }
 
+/// The daily budget a request spends, named and limited as the official document says: `(budget name, limit)`.
+/// `getRelations` has two: with search parameters and without.
+pub(super) fn budget_of(method: &str, path: &str, query: &HashMap<String, String>) -> (String, Option<u32>) {
+    let operation = spec()
+        .find(method, path)
+        .unwrap_or_else(|| panic!("the simulator serves {method} {path}, which the official document does not have"));
+    match operation.limit {
+        DailyLimit::None => (operation.operation_id.clone(), None),
+        DailyLimit::PerDay(n) => (operation.operation_id.clone(), Some(n)),
+        DailyLimit::BySearch { without, with } => {
+            let search = ["relationId", "extRelationId", "name", "vatNr"];
+            if search.iter().any(|k| query.contains_key(*k)) {
+                (format!("{}-search", operation.operation_id), Some(with))
+            } else {
+                (format!("{}-all", operation.operation_id), Some(without))
+            }
+        }
+    }
+}
+
+/// The day a daily limit counts in. Octopus does not say; the simulator, like the client, assumes a calendar day in
+/// Belgium (docs/partners/octopus.md §9), computed here on its own.
+pub fn sim_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&Brussels).date_naive()
+}
+
 /// Counts the call, applies faults, checks the token, runs the operation. Returns the answer and whether to cut
 /// the connection instead of sending it.
 fn process(
     s: &mut SimState,
-    op: Operation,
+    (op, (budget, documented)): (Operation, (String, Option<u32>)),
     (dossier, bookyear): (Option<i32>, Option<i32>),
     headers: &HeaderMap,
     query: &HashMap<String, String>,
     body: &Value,
 ) -> (Reply, bool) {
-    let day = budget_day(s.now());
-    let granted = s.granted_limits.get(op.budget_name()).copied();
-    let count = s.calls.entry((day, op.budget_name())).or_insert(0);
-    if let Some(limit) = granted.or(op.daily_limit())
+    let day = sim_day(s.now());
+    let granted = s.granted_limits.get(&budget).copied();
+    let limit = granted.or(documented);
+    let count = s.calls.entry((day, budget.clone())).or_insert(0);
+    if let Some(limit) = limit
         && *count >= limit
     {
         s.over_limit.push(op);
-        let info = format!(
-            "Maximum allowed calls per day ({limit}) exceeded for {}",
-            op.operation_id()
-        );
+        let info = format!("Maximum allowed calls per day ({limit}) exceeded for {budget}");
         return (technical(429, &info), false);
     }
     *count += 1;
     let mut drop_answer = false;
-    match s.faults.get_mut(&op).and_then(|f| f.pop_front()) {
+    let fault = s.faults.get_mut(&op).and_then(|f| f.pop_front());
+    if let Some(fault) = &fault {
+        let kind = match fault {
+            Fault::Status(_) => "status",
+            Fault::CommitThenDrop => "answer lost",
+            Fault::DropBeforeCommit => "cut",
+        };
+        *s.faults_fired.entry(kind).or_default() += 1;
+    }
+    match fault {
         Some(Fault::Status(status)) => return (injected(op, status), false),
         Some(Fault::CommitThenDrop) => drop_answer = true,
         Some(Fault::DropBeforeCommit) => return (technical(504, "never sent"), true),
@@ -242,6 +285,7 @@ fn process(
         return (invalid_elements(), drop_answer);
     }
     let answer = answer_of(s, op, (dossier, bookyear), headers, query, body);
+    note_refusal(s, &answer, headers, body);
     if op == Operation::InsertBuySellBooking
         && answer.status.is_success()
         && let Some(signal) = s.after_next_booking.take()
@@ -249,6 +293,30 @@ fn process(
         let _ = signal.send(());
     }
     (answer, drop_answer)
+}
+
+/// Keeps count of refusals the tests judge faults by: a revoked token presented, a booking refused by a lock.
+fn note_refusal(s: &mut SimState, answer: &Reply, headers: &HeaderMap, body: &Value) {
+    match answer.status.as_u16() {
+        401 => {
+            let presented = ["dossierToken", "Token"]
+                .iter()
+                .filter_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()))
+                .any(|t| s.revoked.contains(t));
+            if presented {
+                s.revoked_token_refusals += 1;
+            }
+        }
+        403 => {
+            let booking = body
+                .get("buySellBookingServiceData")
+                .or_else(|| body.get("financialDiversBookingServiceData"));
+            if let Some(journal) = booking.and_then(|b| b["journalKey"].as_str()) {
+                *s.lock_refusals.entry(journal.to_owned()).or_default() += 1;
+            }
+        }
+        _ => {}
+    }
 }
 
 fn answer_of(
@@ -891,7 +959,7 @@ fn booking_target(
         ));
     }
     if nr != j.last_booked + 1 {
-        // Wording of the live answer (reference/octopus-api.md §7).
+        // Wording of the live answer (docs/partners/octopus.md §7).
         return Err(reply(
             400,
             Some(json!({

@@ -23,12 +23,20 @@ pub struct SimState {
     /// Every login and dossier token ever issued.
     pub issued: Vec<String>,
     /// (budget day, budget name) → calls received
-    pub calls: HashMap<(NaiveDate, &'static str), u32>,
+    pub calls: HashMap<(NaiveDate, String), u32>,
     /// Calls refused because the day's limit was reached (our client must keep this at zero).
     pub over_limit: Vec<Operation>,
-    /// Daily limits Octopus granted this software house above the documented ones, by budget name.
-    pub granted_limits: HashMap<&'static str, u32>,
+    /// Daily limits Octopus granted this software house above the documented ones, by budget name (the spec's
+    /// operationId; `getRelations-search` / `getRelations-all` for the two limits of `getRelations`).
+    pub granted_limits: HashMap<String, u32>,
     pub faults: HashMap<Operation, VecDeque<Fault>>,
+    /// Injected faults that took effect, by kind (`status`, `answer lost`, `cut`).
+    pub faults_fired: BTreeMap<&'static str, usize>,
+    /// Tokens Octopus forgot ([`super::OctopusSim::revoke_tokens`]), and how many calls presented one and got 401.
+    pub revoked: std::collections::HashSet<String>,
+    pub revoked_token_refusals: u32,
+    /// Bookings refused with 403 because their journal was locked, by journal key.
+    pub lock_refusals: HashMap<String, u32>,
     pub latency: HashMap<Operation, std::time::Duration>,
     pub received: Vec<Received>,
     /// Fired once the next sales booking is stored (before it is answered): the chaos run kills a poster there.
@@ -159,6 +167,10 @@ impl SimState {
             calls: HashMap::new(),
             over_limit: Vec::new(),
             granted_limits: HashMap::new(),
+            faults_fired: BTreeMap::new(),
+            revoked: Default::default(),
+            revoked_token_refusals: 0,
+            lock_refusals: HashMap::new(),
             faults: HashMap::new(),
             latency: HashMap::new(),
             received: Vec::new(),
