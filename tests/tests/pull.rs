@@ -468,3 +468,59 @@ async fn once_the_days_booking_budget_is_spent_documents_wait_without_calling_fo
     world.pump(20).await;
     assert_eq!(world.octopus.bookings(DOSSIER).len(), 2);
 }
+
+/// Checked against traffic recorded from the real Octopus: a financial booking's `-13` reads "Last Document : 5"
+/// (a colon), not the sales booking's "Last Document = 6". The parser read only the `=` form, so the payment
+/// journal's counter was resynchronised to 0 and the next attempt reused number 1.
+#[tokio::test]
+async fn a_payment_booking_refused_for_its_number_follows_the_number_octopus_states_in_its_own_wording() {
+    let mut config = focus_octopus_tests::push_world::push_config();
+    config.options.payment_journal = Some(focus_octopus::domain::JournalKey::new("F1").unwrap());
+    let world = PushWorld::start_with(config).await;
+    let ids = posted_invoices(&world, 2).await;
+    let paid_at = chrono::DateTime::parse_from_rfc3339("2026-03-12T10:00:00+01:00")
+        .unwrap()
+        .to_utc();
+    world.focus.pay_in_focus(&ids[0], dec!(121), paid_at).await;
+    world.pump(20).await;
+    // The bookkeeper books two bank lines in F1 by hand.
+    world
+        .octopus
+        .state()
+        .dossiers
+        .get_mut(&DOSSIER)
+        .unwrap()
+        .journal_mut(1, "F1")
+        .unwrap()
+        .last_booked += 2;
+
+    world.focus.pay_in_focus(&ids[1], dec!(121), paid_at).await;
+    for _ in 0..5 {
+        world.pump(20).await;
+        world.clock.advance(Duration::minutes(6));
+    }
+
+    let attempted: Vec<i64> = world
+        .octopus
+        .received()
+        .iter()
+        .filter(|r| r.operation == Operation::InsertFinancialDiversBooking)
+        .filter_map(|r| r.body["financialDiversBookingServiceData"]["documentSequenceNr"].as_i64())
+        .collect();
+    assert_eq!(attempted, [1, 2, 4], "after the refusal of 2 the next attempt is 3 + 1, never 1 again");
+    let refusal = world
+        .octopus
+        .received()
+        .into_iter()
+        .find(|r| r.operation == Operation::InsertFinancialDiversBooking && r.status == 400)
+        .expect("the refusal of number 2");
+    assert_eq!(refusal.status, 400);
+    let booked: Vec<i32> = world
+        .octopus
+        .bookings(DOSSIER)
+        .into_iter()
+        .filter(|b| b.0.journal == "F1")
+        .map(|b| b.0.document_nr)
+        .collect();
+    assert!(booked.contains(&4), "{booked:?}");
+}

@@ -677,3 +677,129 @@ async fn a_document_recorded_for_a_crashed_poster_is_not_flagged_for_review_by_a
     assert_eq!(first.state, DocumentState::Posted, "{:?}", first.note);
     assert_eq!(world.octopus.bookings(DOSSIER).len(), 2);
 }
+
+/// Focus delivers the webhooks of every department to every registration of the account. Another legal entity's
+/// invoice must never be booked in this dossier, nor answered with mapping advice that would book it.
+#[tokio::test]
+async fn an_invoice_of_another_department_is_skipped_naming_both_departments_without_an_octopus_call() {
+    let world = PushWorld::start().await;
+    let other = world.focus.add_department("Peeters Catering BV", "BE0899623035");
+    let company = world
+        .focus
+        .add_company("Feestzaal Het Anker BV", Some("BE0477472701"), "BE");
+    let id = world.focus.draft_invoice(
+        ("company", &company),
+        vec![line(dec!(1), dec!(100), rates::VAT_21)],
+        None,
+    );
+    world.focus.state().document_mut(&id).unwrap().department = other;
+    world.focus.book_invoice(&id, march(2)).await;
+    let octopus_calls = world.octopus.received().len();
+
+    world.pump(10).await;
+
+    assert_eq!(world.octopus.received().len(), octopus_calls, "no Octopus call for it");
+    assert!(world.octopus.bookings(DOSSIER).is_empty());
+    let record = record(&world, &id).await;
+    assert_eq!(record.state, DocumentState::Skipped);
+    let reason = record.note.unwrap_or_default();
+    assert!(
+        reason.contains("Peeters Catering BV") && reason.contains("Bakkerij Peeters BV"),
+        "{reason}"
+    );
+    assert!(!reason.contains("map"), "no mapping advice: {reason}");
+    assert!(record.last_error.is_none());
+}
+
+/// Found trying a real account: a document whose customer is neither a company nor a contact failed while it was
+/// read, before the posting step, so it kept its message, blocked its journal's message group and was retried for
+/// ever without a reason on its record.
+#[tokio::test]
+async fn a_document_that_cannot_be_read_is_parked_and_the_invoices_behind_it_in_its_journal_are_booked() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let poison = world.focus.draft_invoice(
+        ("deal", "0f6b1f46-8d5e-4b3e-9d3c-2f1e0c9a7b11"),
+        vec![line(dec!(1), dec!(50), rates::VAT_21)],
+        None,
+    );
+    world.focus.book_invoice(&poison, march(2)).await;
+    let mut behind = Vec::new();
+    for n in 0..3 {
+        let (id, _) = world
+            .focus
+            .invoice(
+                ("company", &company),
+                vec![line(dec!(1), Decimal::from(10 + n), rates::VAT_21)],
+                march(3),
+            )
+            .await;
+        behind.push(id);
+    }
+
+    // The schedule as SQS and the puller run it: rounds of six simulated minutes.
+    let started = world.clock_now();
+    let mut waited = chrono::Duration::zero();
+    for _ in 0..10 {
+        world.pump(10).await;
+        if world.octopus.bookings(DOSSIER).len() == 3 {
+            break;
+        }
+        world.clock.advance(chrono::Duration::minutes(6));
+        waited = world.clock_now() - started;
+    }
+
+    assert!(
+        waited <= chrono::Duration::hours(1),
+        "the invoices behind it waited {waited}"
+    );
+    for id in &behind {
+        assert_eq!(record(&world, id).await.state, DocumentState::Posted);
+    }
+    let parked = record(&world, &poison).await;
+    assert_eq!(parked.state, DocumentState::Failed);
+    let error = parked.last_error.expect("the reason is recorded");
+    assert_eq!(error.code, "FOCUS_CUSTOMER_UNKNOWN_TYPE");
+    assert!(error.message.contains("'deal'"), "{}", error.message);
+    assert_eq!(world.queued().await, 0, "nothing left blocking the group");
+    println!(
+        "the three invoices behind the poison one were booked after {} simulated minutes",
+        waited.num_minutes()
+    );
+
+    // The bookkeeper corrects the customer in Focus and resyncs: it is booked, after the three.
+    world.focus.state().document_mut(&poison).unwrap().customer = ("company".into(), company.clone());
+    enqueue(&world, &poison, "resync").await;
+    world.pump(10).await;
+    let posted = record(&world, &poison).await;
+    assert_eq!(posted.state, DocumentState::Posted, "{:?}", posted.last_error);
+    assert_eq!(posted.booking.unwrap().document_nr, 4);
+}
+
+/// A transient failure keeps the message for a retry, and the record says why it waits.
+#[tokio::test]
+async fn a_document_waiting_for_a_retry_records_why() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    world.focus.fail_next("invoices.info", 10, 503);
+    let (id, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(10), rates::VAT_21)],
+            march(3),
+        )
+        .await;
+
+    let pumped = world.pump(1).await;
+
+    assert_eq!(pumped.kept, 1, "{pumped:?}");
+    let waiting = record(&world, &id).await;
+    assert!(waiting.state.awaits_posting(), "{}", waiting.state);
+    let error = waiting.last_error.expect("the reason it waits");
+    assert_eq!(error.code, "FOCUS_UNAVAILABLE");
+}

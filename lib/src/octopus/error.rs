@@ -184,13 +184,21 @@ impl Failure for OctopusError {
     }
 }
 
-/// Reads the last document number from the `-13` message. Live wording (docs/partners/octopus.md §7):
-/// `"Unable to insert booking in dossier 49555.  Illegal document seq Nr.  Last Document = 6.  New Document = 1. "`.
+/// Reads the last document number from the `-13` message, or `None` when the message does not state it (then the
+/// journal is read again; a number that was not read is never used). Live wordings (docs/partners/octopus.md §7):
+/// a sales booking's `"… Illegal document seq Nr.  Last Document = 6.  New Document = 1. "`, a financial or diverse
+/// booking's `"Illegal document sequence nr.  Last Document : 5"`; any spacing and case around the separator.
 pub fn last_document_from(technical_info: &str) -> Option<i32> {
-    let rest = &technical_info[technical_info.find("Last Document")? + "Last Document".len()..];
-    let rest = rest.trim_start().strip_prefix('=')?.trim_start();
-    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '-').collect();
-    digits.parse().ok()
+    const LABEL: &str = "last document";
+    let at = technical_info.to_ascii_lowercase().find(LABEL)?;
+    let rest = technical_info[at + LABEL.len()..].trim_start();
+    let rest = rest.strip_prefix(['=', ':'])?.trim_start();
+    let sign = usize::from(rest.starts_with('-'));
+    let digits = rest[sign..].chars().take_while(char::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    rest[..sign + digits].parse().ok()
 }
 
 #[cfg(test)]
@@ -205,6 +213,15 @@ mod tests {
         assert_eq!(last_document_from("Last Document = 0."), Some(0));
         assert_eq!(last_document_from("Illegal document seq Nr."), None);
         assert_eq!(last_document_from("Last Document = ?"), None);
+    }
+
+    #[test]
+    fn the_last_document_number_is_read_from_the_financial_bookings_wording_and_any_spacing() {
+        assert_eq!(last_document_from("Illegal document sequence nr.  Last Document : 5"), Some(5));
+        assert_eq!(last_document_from("Last Document:12"), Some(12));
+        assert_eq!(last_document_from("last document   =   7 ."), Some(7));
+        assert_eq!(last_document_from("Last Document : "), None);
+        assert_eq!(last_document_from("Last Document 5"), None, "no separator: not read");
     }
 
     #[test]

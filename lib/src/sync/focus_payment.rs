@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use super::error::SyncError;
 use super::messages::DocumentMessage;
-use super::push_document::{JournalUse, PushOutcome, bookyear_for, reserve};
+use super::push_document::{JournalUse, PushOutcome, bookyear_for, last_booked_in_octopus, reserve};
 use super::services::{Connection, Deployment};
 use crate::domain::{BookingKey, DocumentKind, DocumentState, Failure};
 use crate::octopus::{
@@ -178,15 +178,14 @@ async fn book(
             if last_booked.is_some_and(|last| last >= key.document_nr as i32)
                 && found(conn, record, key, pending).await? => {}
         Err(OctopusError::IllegalSequence { last_booked, .. }) => {
-            // The number went to another booking: follow Octopus; the next attempt reserves again.
+            // The number went to another booking: follow Octopus; the next attempt reserves again. A message that
+            // does not state the last number is never read as 0: the journal is read again instead.
+            let last = match last_booked {
+                Some(last) if last >= 0 => last as u32,
+                _ => last_booked_in_octopus(conn, key.bookyear, &key.journal, JournalUse::Payments).await?,
+            };
             journals
-                .resynchronise(
-                    &conn.id,
-                    key.bookyear,
-                    &key.journal,
-                    last_booked.unwrap_or(0).max(0) as u32,
-                    now,
-                )
+                .resynchronise(&conn.id, key.bookyear, &key.journal, last, now)
                 .await?;
             let mut state = record.payments.clone().unwrap_or_default();
             let read = deployment

@@ -81,7 +81,28 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
             format!("Today's Octopus booking budget is spent; the document is booked after {until} (the reset)."),
         ));
     }
-    let fetched = fetch(&conn, doc).await?;
+    let fetched = match (fetch(&conn, doc).await, &begun) {
+        (Ok(fetched), _) => fetched,
+        // A document that cannot be read or understood is parked like one that cannot be booked: the rest of its
+        // journal goes on (found trying a real account: one poison document blocked its message group for ever).
+        (Err(e), Begun::Started(_)) => return settle_failure(deployment, &conn, doc, e, now).await,
+        (Err(e), Begun::Current(_)) if e.is_transient() => return Err(e),
+        (Err(e), Begun::Current(record)) => {
+            // Already settled (posted, parked, skipped): its state stays; the message must not block the group.
+            tracing::warn!(connection = %conn.id, document = %doc, state = %record.state, code = e.code(),
+                "a settled document could not be read again: {e}");
+            return Ok(PushOutcome::Unchanged);
+        }
+    };
+    if matches!(begun, Begun::Started(_))
+        && fetched.source.is_some()
+        && fetched.department != config.focus_department_id
+    {
+        // Focus delivers every department's webhooks to every registration of the account: another legal entity's
+        // document is never booked here, and never gets mapping advice.
+        let reason = other_department(&conn, &fetched.department, &config.focus_department_id).await;
+        return skip(deployment, &conn.id, doc, reason, now).await;
+    }
 
     let record = match begun {
         Begun::Started(record) => record,
@@ -120,25 +141,53 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
 
     match post(deployment, &conn, &config, doc, source, &fetched, &record, now).await {
         Ok(outcome) => Ok(outcome),
-        Err(e) if e.is_transient() => {
-            if e.code() == "OCTOPUS_BUDGET_EXHAUSTED" {
-                conn.close_bookings_until(crate::octopus::budget_resets_at(now)).await;
-            }
-            let recorded = RecordedError::from_failure(&e, now);
-            documents
-                .transition(&conn.id, doc, DocumentUpdate::RetryLater(recorded), now)
-                .await?;
-            Err(e)
-        }
-        Err(e) => {
-            let recorded = RecordedError::from_failure(&e, now);
-            documents
-                .transition(&conn.id, doc, DocumentUpdate::Fail(recorded.clone()), now)
-                .await?;
-            tracing::warn!(connection = %conn.id, document = %doc, code = e.code(), "document parked: {e}");
-            Ok(PushOutcome::Failed(recorded))
-        }
+        Err(e) => settle_failure(deployment, &conn, doc, e, now).await,
     }
+}
+
+/// What a failure at any step does to the document: a transient one is recorded as the reason it waits (so
+/// `status` shows why) and handed back for a retry; a permanent one parks the document `failed` with its code and
+/// fix, and the message is acknowledged.
+async fn settle_failure(
+    deployment: &Deployment,
+    conn: &Connection,
+    doc: &DocumentRef,
+    e: SyncError,
+    now: DateTime<Utc>,
+) -> Result<PushOutcome, SyncError> {
+    let documents = deployment.store.documents();
+    let recorded = RecordedError::from_failure(&e, now);
+    if e.is_transient() {
+        if e.code() == "OCTOPUS_BUDGET_EXHAUSTED" {
+            conn.close_bookings_until(crate::octopus::budget_resets_at(now)).await;
+        }
+        documents
+            .transition(&conn.id, doc, DocumentUpdate::RetryLater(recorded), now)
+            .await?;
+        return Err(e);
+    }
+    documents
+        .transition(&conn.id, doc, DocumentUpdate::Fail(recorded.clone()), now)
+        .await?;
+    tracing::warn!(connection = %conn.id, document = %doc, code = e.code(), "document parked: {e}");
+    Ok(PushOutcome::Failed(recorded))
+}
+
+/// Why a document of another department is skipped, with the departments' names where Focus gives them.
+async fn other_department(conn: &Connection, theirs: &str, ours: &str) -> String {
+    let names = conn.focus.departments().await.unwrap_or_default();
+    let name = |id: &str| {
+        names
+            .iter()
+            .find(|d| d.id == id)
+            .map_or_else(|| id.to_owned(), |d| format!("{} ({id})", d.name))
+    };
+    format!(
+        "It belongs to Focus department {}, not to this connection's {}: another company's documents are never \
+         booked in this dossier.",
+        name(theirs),
+        name(ours)
+    )
 }
 
 async fn skip(

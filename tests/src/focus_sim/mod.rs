@@ -1,4 +1,4 @@
-//! A simulated Teamleader Focus, faithful to reference/focus-api.md and the blueprint, including the unpleasant
+//! A simulated Teamleader Focus, faithful to docs/partners/focus.md and the blueprint, including the unpleasant
 //! parts: access tokens that expire after an hour of a controllable clock, **single-use refresh tokens** (a reused one
 //! answers 400 `invalid_grant`), 200 requests per sliding minute with 429 and `X-RateLimit-*` headers on every
 //! answer, pages without totals, the `status[]` filter rules, payments without ids, and webhooks that can be
@@ -135,6 +135,26 @@ impl Default for WebhookPlan {
 pub struct Deliveries {
     pub sent: Vec<(String, Value, u16)>,
     pub dropped: Vec<Value>,
+    /// Extra copies handed out (sent or held) because the plan asked for more than one.
+    pub duplicated: usize,
+    /// How many held deliveries each [`FocusSim::release_held`] sent.
+    pub released: Vec<usize>,
+}
+
+/// Focus's own account of our traffic and of the faults that took effect.
+#[derive(Debug, Clone, Default)]
+pub struct FocusTraffic {
+    /// The most requests of ours that reached Focus in one sliding minute, 429s included.
+    pub max_sent_in_minute: usize,
+    pub throttled: u32,
+    /// Requests answered 429 while no other integration had spent the minute.
+    pub throttled_outside_storms: u32,
+    pub storms: usize,
+    /// A storm is armed and has not met a request yet.
+    pub storm_armed: bool,
+    pub storms_that_refused_us: usize,
+    pub expired_token_refusals: u32,
+    pub faults_fired: std::collections::BTreeMap<&'static str, usize>,
 }
 
 pub struct FocusSim {
@@ -233,6 +253,16 @@ impl FocusSim {
             "id": "bf6765de-56eb-40ec-ad14-9096c5dc5fe1", "context": "company", "type": "single_line",
             "label": "Octopus relatie", "group": "Boekhouding", "required": false,
         })];
+    }
+
+    /// The account gains a department (another legal entity, with its own numbering); returns its id.
+    pub fn add_department(&self, name: &str, vat_number: &str) -> String {
+        let mut s = self.state();
+        let id = s.new_id();
+        s.departments.push(json!({
+            "id": id, "name": name, "vat_number": vat_number, "currency": "EUR", "emails": [], "status": "active",
+        }));
+        id
     }
 
     /// The account gains a tax rate (as when the bookkeeper adds one in Focus's settings).
@@ -489,6 +519,7 @@ impl FocusSim {
                 self.deliveries.lock().unwrap().dropped.push(body);
                 continue;
             }
+            self.deliveries.lock().unwrap().duplicated += copies.saturating_sub(1);
             for _ in 0..copies {
                 if hold {
                     self.held.lock().unwrap().push((url.clone(), body.clone()));
@@ -518,6 +549,7 @@ impl FocusSim {
         if reorder {
             held.reverse();
         }
+        self.deliveries.lock().unwrap().released.push(held.len());
         for (url, body) in held {
             self.post(&url, &body).await;
         }
@@ -583,11 +615,19 @@ impl FocusSim {
     }
 
     /// Another integration of the same account spends `requests` of the sliding minute now (a 429 storm for us).
+    /// Our requests answered 429 in the next minute count for this storm, not against us.
     pub fn other_client_burst(&self, requests: usize) {
         let mut s = self.state();
         let now = s.now();
         let room = RATE_LIMIT.saturating_sub(s.window.len());
         s.window.extend(std::iter::repeat_n(now, requests.min(room)));
+        s.storms.push((now + chrono::Duration::seconds(60), 0));
+    }
+
+    /// Another integration of the account spends the whole minute just before our next request reaches Focus: the
+    /// storm meets us, whenever we next call.
+    pub fn storm_before_next_request(&self) {
+        self.state().storm_armed = true;
     }
 
     /// Every access token issued so far expires now (Focus ends sessions early; refresh tokens still work).
@@ -637,6 +677,21 @@ impl FocusSim {
     pub fn rate_limit_record(&self) -> (usize, u32) {
         let s = self.state();
         (s.max_in_window, s.throttled)
+    }
+
+    /// What reached Focus from us, judged by Focus's own count: every request, refused ones included.
+    pub fn traffic(&self) -> FocusTraffic {
+        let s = self.state();
+        FocusTraffic {
+            max_sent_in_minute: s.max_sent_in_minute,
+            throttled: s.throttled,
+            throttled_outside_storms: s.throttled_outside_storms,
+            storms: s.storms.len(),
+            storm_armed: s.storm_armed,
+            storms_that_refused_us: s.storms.iter().filter(|(_, hits)| *hits > 0).count(),
+            expired_token_refusals: s.expired_token_refusals,
+            faults_fired: s.faults_fired.clone(),
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! The simulated Focus HTTP API: OAuth on the Focus host and the RPC API (`POST /<resource>.<action>`), following
-//! reference/focus-api.md and the blueprint, unpleasant parts included.
+//! docs/partners/focus.md and the blueprint, unpleasant parts included.
 //!
 //! Assumptions where Focus documents nothing, each at least as unpleasant as the real service:
-//! - a request refused with 429 does not count in the sliding minute; every other API request does (401s too);
+//! - a request refused with 429 does not count in the sliding minute; every other API request does (401s too).
+//!   For the tests' judgement, the simulator also keeps every request that reached it, 429s included, per minute;
 //! - `updated_since` is exclusive (only records updated strictly after it);
 //! - a page size above 100 is refused (the maximum is undocumented);
 //! - a 401 body is `{"errors":[{"title":"Unauthorized"}]}`.
@@ -238,8 +239,22 @@ fn api(
     while s.window.front().is_some_and(|t| *t + Duration::seconds(60) <= now) {
         s.window.pop_front();
     }
+    while s.sent_window.front().is_some_and(|t| *t + Duration::seconds(60) <= now) {
+        s.sent_window.pop_front();
+    }
+    if std::mem::take(&mut s.storm_armed) {
+        let room = RATE_LIMIT.saturating_sub(s.window.len());
+        s.window.extend(std::iter::repeat_n(now, room));
+        s.storms.push((now + Duration::seconds(60), 0));
+    }
+    s.sent_window.push_back(now);
+    s.max_sent_in_minute = s.max_sent_in_minute.max(s.sent_window.len());
     if s.window.len() >= RATE_LIMIT {
         s.throttled += 1;
+        match s.storms.iter_mut().rev().find(|(until, _)| now < *until) {
+            Some((_, hits)) => *hits += 1,
+            None => s.throttled_outside_storms += 1,
+        }
         record(s, action, &body, 429);
         return (error(429, "Too Many Requests"), rate_headers(s), false);
     }
@@ -252,9 +267,21 @@ fn api(
         .unwrap_or_default();
     let mut drop_answer = false;
     let answer = if s.access_tokens.get(token).is_none_or(|expires| *expires <= now) {
+        if s.access_tokens.contains_key(token) {
+            s.expired_token_refusals += 1;
+        }
         error(401, "Unauthorized")
     } else {
-        match s.faults.get_mut(action).and_then(|f| f.pop_front()) {
+        let fault = s.faults.get_mut(action).and_then(|f| f.pop_front());
+        if let Some(kind) = fault {
+            let name = match kind {
+                0 => "answer lost",
+                1 => "cut",
+                _ => "status",
+            };
+            *s.faults_fired.entry(name).or_default() += 1;
+        }
+        match fault {
             Some(0) => {
                 drop_answer = true;
                 dispatch(s, action, &body)

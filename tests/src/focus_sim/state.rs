@@ -28,6 +28,21 @@ pub struct FocusState {
     pub window: VecDeque<DateTime<Utc>>,
     pub max_in_window: usize,
     pub throttled: u32,
+    /// Times of every API request that reached Focus in the last minute, the ones answered 429 included: what the
+    /// client sent, whatever Focus made of it.
+    pub sent_window: VecDeque<DateTime<Utc>>,
+    pub max_sent_in_minute: usize,
+    /// Minutes another integration of the account spent ([`super::FocusSim::other_client_burst`]): until when, and
+    /// how many of our requests were answered 429 in it.
+    pub storms: Vec<(DateTime<Utc>, u32)>,
+    /// Another integration will spend the whole minute just before our next request arrives.
+    pub storm_armed: bool,
+    /// Our requests answered 429 outside every storm: a client that paces well keeps this at zero.
+    pub throttled_outside_storms: u32,
+    /// Requests refused with 401 because their access token had expired.
+    pub expired_token_refusals: u32,
+    /// Injected faults that took effect, by kind (`status`, `answer lost`, `cut`).
+    pub faults_fired: std::collections::BTreeMap<&'static str, usize>,
     pub next_id: u64,
     pub departments: Vec<Value>,
     pub tax_rates: Vec<SimTaxRate>,
@@ -125,6 +140,13 @@ impl FocusState {
             window: VecDeque::new(),
             max_in_window: 0,
             throttled: 0,
+            sent_window: VecDeque::new(),
+            max_sent_in_minute: 0,
+            storms: Vec::new(),
+            storm_armed: false,
+            throttled_outside_storms: 0,
+            expired_token_refusals: 0,
+            faults_fired: Default::default(),
             next_id: 0,
             departments: Vec::new(),
             tax_rates: Vec::new(),

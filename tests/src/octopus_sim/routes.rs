@@ -959,18 +959,24 @@ fn booking_target(
         ));
     }
     if nr != j.last_booked + 1 {
-        // Wording of the live answer (docs/partners/octopus.md §7).
+        // Wording of the live answers (docs/partners/octopus.md §7): a sales booking's reads "Last Document = 6",
+        // a financial or diverse booking's "Last Document : 5".
+        let info = if journal.starts_with('V') {
+            format!(
+                "Unable to insert booking in dossier {dossier}.  Illegal document seq Nr.  Last Document = {}.  \
+                 New Document = {nr}. ",
+                j.last_booked
+            )
+        } else {
+            format!("Illegal document sequence nr.  Last Document : {}", j.last_booked)
+        };
         return Err(reply(
             400,
             Some(json!({
                 "errorCode": -13,
                 "errorMessage": "Het document nummer is ongeldig. Het document nummer dient tevens oplopend te zijn en \
                                  dient opeenvolgend te zijn met het laatste document nummer van het dagboek.",
-                "technicalInfo": format!(
-                    "Unable to insert booking in dossier {dossier}.  Illegal document seq Nr.  Last Document = {}.  \
-                     New Document = {nr}. ",
-                    j.last_booked
-                ),
+                "technicalInfo": info,
             })),
         ));
     }
