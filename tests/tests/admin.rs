@@ -520,3 +520,82 @@ async fn map_suggests_codes_by_rate_never_for_zero_percent_and_stores_the_choice
     assert_eq!(stored["vat_codes"][rates::VAT_0_EXPORT], "47");
     assert_eq!(stored["ledger_by_tax_rate"][rates::VAT_0_EXPORT], "704000");
 }
+
+/// Following the advice of another department's failed invoice would have mapped that department's rate here and
+/// booked another company's invoices in this dossier.
+#[tokio::test]
+async fn map_refuses_a_tax_rate_of_another_department_and_names_map_suggestions() {
+    let world = PushWorld::start().await;
+    let other = world.focus.add_department("Peeters Catering BV", "BE0899623035");
+    world
+        .focus
+        .add_tax_rate("7e2b3c4d-0000-4000-8000-00000000c021", "21%", dec!(0.21));
+    world.focus.state().tax_rates.last_mut().unwrap().department = other;
+
+    let refused = run(
+        &world,
+        json!({"action": "map", "connection": "bakkerij", "tax_rate": "7e2b3c4d-0000-4000-8000-00000000c021", "vat_code": "21"}),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(refused.code(), "TAX_RATE_NOT_IN_DEPARTMENT");
+    assert!(
+        refused.to_string().contains("focus-octopus map-suggestions"),
+        "{refused}"
+    );
+    let config = world
+        .deployment
+        .store
+        .connections()
+        .get(&world.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !config
+            .value
+            .vat_codes
+            .contains_key("7e2b3c4d-0000-4000-8000-00000000c021"),
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn map_says_when_a_ledger_does_not_exist_in_the_dossier_and_when_it_is_no_revenue_account() {
+    let world = PushWorld::start().await;
+    let missing = run(
+        &world,
+        json!({"action": "map", "connection": "bakkerij", "default_ledger": "709999"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(missing.code(), "OCTOPUS_ACCOUNT_MISSING");
+    assert!(missing.to_string().contains("709999 does not exist"), "{missing}");
+    let malformed = run(
+        &world,
+        json!({"action": "map", "connection": "bakkerij", "default_ledger": "70000"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(malformed.code(), "LEDGER_INVALID");
+}
+
+/// Every January, until the accountant opens the new bookyear, no bookyear covers today: a real revenue account
+/// was refused as "not a 70… revenue account".
+#[tokio::test]
+async fn map_accepts_a_revenue_account_of_the_latest_bookyear_when_none_covers_today() {
+    let world = PushWorld::start().await;
+    world.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2027-01-05T09:00:00+01:00")
+            .unwrap()
+            .to_utc(),
+    );
+    let stored = run(
+        &world,
+        json!({"action": "map", "connection": "bakkerij", "default_ledger": "700000"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored["default_ledger_account"], "700000");
+}

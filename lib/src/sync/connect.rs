@@ -272,6 +272,24 @@ pub async fn map(
         .await?
         .ok_or_else(|| super::services::unknown_connection(conn_id))?;
     let mut config = current.value.clone();
+    if let Some(rate) = tax_rate {
+        // Tax rates belong to a department (a legal entity): a rate of another department would book another
+        // company's invoices in this dossier. The list is read again once, in case the rate is new.
+        let department = config.focus_department_id.clone();
+        let mut rates = conn.tax_rates(&department, now).await?;
+        if !rates.contains_key(rate) {
+            rates = conn.refresh_tax_rates(&department, now).await?;
+        }
+        if !rates.contains_key(rate) {
+            return Err(SyncError::permanent(
+                "TAX_RATE_NOT_IN_DEPARTMENT",
+                format!(
+                    "Tax rate {rate} is not a tax rate of this connection's Focus department ({department}). \
+                     `focus-octopus map-suggestions` lists the department's rates with their ids."
+                ),
+            ));
+        }
+    }
     if let Some(code) = vat_code {
         let known = conn
             .octopus
@@ -287,27 +305,49 @@ pub async fn map(
         }
     }
     for account in ledger.iter().chain(default_ledger.iter()) {
-        let number: i32 = account.parse().unwrap_or(0);
-        let bookyear = conn
+        let number = account
+            .parse::<i32>()
+            .ok()
+            .filter(|n| (700_000..=709_999).contains(n) && account.len() == 6)
+            .ok_or_else(|| {
+                SyncError::permanent(
+                    "LEDGER_INVALID",
+                    format!("{account} is not a 70… revenue account number (six digits, 700000 to 709999)."),
+                )
+            })?;
+        // The bookyear of today (or of the start date, if later); in January, before the accountant opens the new
+        // year, the latest bookyear stands in for it.
+        let day = config.start_date.max(now.date_naive());
+        let bookyears = conn.octopus.bookyears().await?;
+        let bookyear = bookyears
+            .iter()
+            .find(|b| b.covers(day))
+            .or_else(|| bookyears.iter().max_by_key(|b| b.end_date))
+            .ok_or_else(|| {
+                SyncError::permanent(
+                    "OCTOPUS_BOOKYEAR_MISSING",
+                    format!(
+                        "The Octopus dossier has no bookyear (none covers {day}). Create the bookyear in Octopus, \
+                         then map again."
+                    ),
+                )
+            })?;
+        let exists = conn
             .octopus
-            .bookyears()
+            .accounts(bookyear.id())
             .await?
-            .into_iter()
-            .find(|b| b.covers(config.start_date.max(now.date_naive())))
-            .map(|b| b.id());
-        let exists = match bookyear {
-            Some(by) => conn
-                .octopus
-                .accounts(by)
-                .await?
-                .iter()
-                .any(|a| a.number == number && a.is_revenue()),
-            None => false,
-        };
+            .iter()
+            .any(|a| a.number == number);
         if !exists {
             return Err(SyncError::permanent(
-                "LEDGER_INVALID",
-                format!("{account} is not a 70… revenue account of the Octopus dossier."),
+                "OCTOPUS_ACCOUNT_MISSING",
+                format!(
+                    "Account {account} does not exist in the Octopus dossier's bookyear {} ({} – {}). Create it in \
+                     Octopus, or map an account that exists (`focus-octopus map-suggestions` lists them).",
+                    bookyear.bookyear_description.as_deref().unwrap_or("?"),
+                    bookyear.start_date,
+                    bookyear.end_date
+                ),
             ));
         }
     }
