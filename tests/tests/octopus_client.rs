@@ -588,3 +588,23 @@ async fn a_morning_of_bookings_spends_calls_as_budgeted() {
     );
     assert!(world.sim.over_limit().is_empty());
 }
+
+/// Found on real traffic: two retried 5xx answers to `vatcodes` (2 calls a day) spent the day's whole budget, and
+/// the caller saw `OCTOPUS_BUDGET_EXHAUSTED` instead of Octopus's own error. An operation allowed 10 calls a day or
+/// fewer is sent once; the error is the partner's, and a call is left for the next run.
+#[tokio::test]
+async fn a_5xx_to_an_operation_of_two_calls_a_day_is_not_retried_and_leaves_the_budget_for_the_next_run() {
+    let world = OctopusWorld::start().await;
+    let client = world.client();
+    world.sim.fail_next(Operation::GetVatCodes, 2, 503);
+
+    let err = client.refresh_vat_codes().await.unwrap_err();
+
+    assert_eq!(err.code(), "OCTOPUS_UNAVAILABLE", "{err:?}");
+    assert!(err.is_transient());
+    assert_eq!(world.sim.count(Operation::GetVatCodes), 1, "sent once");
+    world.sim.state().faults.clear();
+    let codes = client.refresh_vat_codes().await.unwrap();
+    assert!(!codes.is_empty(), "the second call of the day is still there");
+    assert!(world.sim.over_limit().is_empty());
+}

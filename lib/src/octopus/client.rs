@@ -27,6 +27,9 @@ pub struct OctopusCredentials {
     pub password: SecretString,
 }
 
+/// Daily limits at or below this are too small to spend on resends (see `send`).
+const SCARCE_DAILY_LIMIT: u32 = 10;
+
 /// Dossier tokens live 10 minutes (docs/partners/octopus.md §1); we stop using one a minute before.
 const TOKEN_LIFETIME: Duration = Duration::minutes(10);
 const TOKEN_MARGIN: Duration = Duration::minutes(1);
@@ -161,14 +164,21 @@ impl OctopusClient {
     }
 
     /// Spends budget, sends, retries 5xx and lost answers with back-off, and maps the final status.
+    ///
+    /// Operations Octopus allows 10 calls a day or fewer (accounts and VAT codes: 2) are sent once per call: every resend
+    /// spends the day's budget, and two retried 5xx answers to `vatcodes` spent the whole day, so that the caller
+    /// saw a spent budget instead of Octopus's error. Their callers keep serving the cached data; the next run
+    /// tries again.
     async fn send(&self, call: &Call, token_header: &str, token: &SecretString) -> Result<Answer, OctopusError> {
         let retry = self.inner.retry;
+        let scarce = call.op.daily_limit().is_some_and(|limit| limit <= SCARCE_DAILY_LIMIT);
+        let attempts = if scarce { 1 } else { retry.attempts };
         let mut attempt = 0;
         loop {
             attempt += 1;
             self.spend(call.op).await?;
             let sent = self.send_once(call, token_header, token).await;
-            let last = attempt >= retry.attempts;
+            let last = attempt >= attempts;
             match sent {
                 Sent::Answer(status, body) if status.is_success() => return Ok(Answer { status, body }),
                 // A 5xx may come after the work was done: only what is harmless to resend is sent again.
