@@ -599,3 +599,50 @@ async fn map_accepts_a_revenue_account_of_the_latest_bookyear_when_none_covers_t
     .unwrap();
     assert_eq!(stored["default_ledger_account"], "700000");
 }
+
+/// The webhook check passed after the secret was rotated while Focus still called the old URL (and got 404): it
+/// looked only at the connection's path.
+#[tokio::test]
+async fn doctor_fails_the_webhook_check_when_focus_calls_a_url_with_an_old_secret() {
+    let world = PushWorld::start().await;
+    let webhooks = |doctor: &Value| {
+        doctor["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "Focus webhooks registered")
+            .cloned()
+            .unwrap()
+    };
+    let before = run(&world, json!({"action": "doctor", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    assert_eq!(webhooks(&before)["ok"], true, "{before:#}");
+
+    world
+        .aws
+        .secrets
+        .put_secret_value()
+        .secret_id(format!("{}/bakkerij/webhook", world.aws.table_name))
+        .secret_string("a-new-secret-the-bookkeeper-rotated-0123456789")
+        .send()
+        .await
+        .unwrap();
+    let after = run(&world, json!({"action": "doctor", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+
+    let check = webhooks(&after);
+    assert_eq!(check["ok"], false, "{after:#}");
+    assert!(
+        check["detail"].as_str().unwrap().contains("old webhook secret"),
+        "{check}"
+    );
+    assert!(check["fix"].as_str().unwrap().contains("register-webhooks"), "{check}");
+    let text = after.to_string();
+    assert!(
+        !text.contains(focus_octopus_tests::push_world::WEBHOOK_SECRET)
+            && !text.contains("a-new-secret-the-bookkeeper-rotated"),
+        "no secret in the diagnosis"
+    );
+}

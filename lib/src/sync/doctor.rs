@@ -214,30 +214,63 @@ pub async fn doctor(
     }
 
     // Webhooks.
-    match conn.focus.webhooks().await {
-        Ok(hooks) => {
+    // The whole URL counts, secret included: after the secret was rotated, Focus still calling the old URL gets 404s
+    // the receiver answers for a wrong secret, and no document arrives by webhook.
+    let secret = deployment
+        .read_secret(conn_id, crate::sync::services::SecretKind::Webhook)
+        .await
+        .map(|s| secrecy::ExposeSecret::expose_secret(&s).to_owned());
+    match (conn.focus.webhooks().await, secret) {
+        (Ok(hooks), Ok(secret)) => {
             let path = format!("/hooks/{conn_id}/");
+            let ours = format!("{path}{secret}");
+            let at_receiver = |url: &str| receiver_url.is_none_or(|base| url.starts_with(base.trim_end_matches('/')));
             let registered = hooks
                 .iter()
-                .filter(|h| h.url.contains(&path) && receiver_url.is_none_or(|base| h.url.starts_with(base)))
+                .filter(|h| h.url.ends_with(&ours) && at_receiver(&h.url))
                 .flat_map(|h| h.types.iter().map(|t| t.as_str().to_owned()))
                 .collect::<std::collections::HashSet<_>>();
+            let stale = hooks.iter().any(|h| h.url.contains(&path) && !h.url.ends_with(&ours));
             let missing: Vec<&str> = crate::focus::EventType::RELEVANT
                 .iter()
                 .map(|t| t.as_str())
                 .filter(|t| !registered.contains(*t))
                 .collect();
-            if missing.is_empty() {
-                checks.push(pass("Focus webhooks registered", "all event types"));
-            } else {
+            if missing.is_empty() && !stale {
+                checks.push(pass(
+                    "Focus webhooks registered",
+                    "all event types, at the current secret",
+                ));
+            } else if missing.is_empty() {
                 checks.push(fail(
                     "Focus webhooks registered",
-                    format!("missing: {}", missing.join(", ")),
-                    "Run `focus-octopus register-webhooks`.",
+                    "an older URL of this connection (another secret) is registered too; Focus's calls to it are \
+                     refused",
+                    "Remove the old registration in Focus, or ignore the 404s it gets.",
+                ));
+            } else {
+                let why = if stale {
+                    format!(
+                        "registered with an old webhook secret, so Focus's calls are refused (404); missing at the \
+                         current one: {}",
+                        missing.join(", ")
+                    )
+                } else {
+                    format!("missing: {}", missing.join(", "))
+                };
+                checks.push(fail(
+                    "Focus webhooks registered",
+                    why,
+                    "Run `focus-octopus register-webhooks` (it registers the URL with the current secret).",
                 ));
             }
         }
-        Err(e) => checks.push(fail("Focus webhooks", e.to_string(), "Check the Focus authorisation.")),
+        (Err(e), _) => checks.push(fail("Focus webhooks", e.to_string(), "Check the Focus authorisation.")),
+        (_, Err(e)) => checks.push(fail(
+            "Focus webhooks",
+            e.to_string(),
+            "Check the connection's webhook secret in Secrets Manager.",
+        )),
     }
 
     // Budgets.
