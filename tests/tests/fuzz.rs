@@ -1,12 +1,16 @@
 //! Property-based fuzzing (proptest; `cargo fuzz` needs a nightly compiler this machine does not have) of everything
 //! that reads bytes from outside: the webhook receiver's request handling, and the Focus and Octopus answer parsers
 //! through the same functions the clients use. Inputs are arbitrary bytes, arbitrary JSON, and the documented
-//! fixtures with one value replaced or removed (which reaches far deeper than random JSON). The property: no panic,
-//! and everything invalid is a typed error (a stable code), never a default that looks valid.
+//! fixtures with one value replaced or removed (which reaches far deeper than random JSON). The properties: no panic;
+//! every refusal is the stable code of an unexpected answer, naming the call; what parses carries only what the
+//! input said (the webhook's ids, the error code, the last document number); and a documented answer without one of
+//! its required fields is refused, never filled with a default that looks valid.
 //!
 //! Cases per target: `FUZZ_CASES` (default 10,000 in `make test`; `make fuzz` runs 100,000).
 
 use std::sync::OnceLock;
+
+use focus_octopus::domain::Failure;
 
 use focus_octopus::focus::{
     self, Company, CreditNote, FocusError, Invoice, InvoiceSummary, OneOrMany, WebhookEvent, client::decode,
@@ -202,13 +206,25 @@ fn answers(fixtures: Vec<Value>) -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-fn focus_typed<T: serde::de::DeserializeOwned>(action: &'static str, bytes: &[u8]) -> Result<(), TestCaseError> {
+/// Decodes `bytes` as the answer of `action`; a refusal must be the stable `FOCUS_UNEXPECTED_RESPONSE`, naming the
+/// action.
+fn focus_typed<T: serde::de::DeserializeOwned>(action: &'static str, bytes: &[u8]) -> Result<Option<T>, TestCaseError> {
     match decode::<T>(action, bytes) {
-        Ok(_) => Ok(()),
-        Err(FocusError::UnexpectedResponse { .. }) => Ok(()),
-        Err(other) => Err(TestCaseError::fail(format!("{action}: untyped error {other:?}"))),
+        Ok(value) => Ok(Some(value)),
+        Err(e) => {
+            prop_assert_eq!(e.code(), "FOCUS_UNEXPECTED_RESPONSE", "{}: {:?}", action, e);
+            prop_assert!(e.to_string().contains(action), "the error names the call: {}", e);
+            Ok(None)
+        }
     }
 }
+
+/// A value the input did not contain as a string cannot have come from it.
+fn came_from(input: &str, value: &str) -> bool {
+    !value.is_empty() && (input.contains(value) || input.contains(&serde_json::to_string(value).unwrap_or_default()))
+}
+
+const FUZZ_SECRET: &str = "fuzz-secret-5e3a9c1d";
 
 #[test]
 fn focus_answers_parse_or_give_a_typed_error() {
@@ -221,28 +237,146 @@ fn focus_answers_parse_or_give_a_typed_error() {
                  "status": "outstanding", "total": { "payable": { "amount": 121.0, "currency": "EUR" } } } ] }),
         json!({ "type": "invoice.booked", "subject": { "type": "invoice", "id": "e540fe7e" } }),
     ];
+    focus_octopus::logging::register_secret(FUZZ_SECRET);
     let mut runner = runner();
+    let parsed = std::sync::atomic::AtomicUsize::new(0);
     runner
         .run(&answers(fixtures), |bytes| {
-            focus_typed::<Invoice>("invoices.info", &bytes)?;
-            focus_typed::<OneOrMany<CreditNote>>("creditNotes.info", &bytes)?;
-            focus_typed::<Vec<InvoiceSummary>>("invoices.list", &bytes)?;
-            focus_typed::<Company>("companies.info", &bytes)?;
-            let _ = WebhookEvent::parse(&bytes);
-            let text = String::from_utf8_lossy(&bytes);
-            let _ = focus::rate_limit::parse_reset(&text);
-            let _ = focus_octopus::logging::redact(&text);
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            if let Some(invoice) = focus_typed::<Invoice>("invoices.info", &bytes)? {
+                prop_assert!(
+                    came_from(&text, &invoice.id),
+                    "invoice id {:?} is not in the input",
+                    invoice.id
+                );
+                parsed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            if let Some(notes) = focus_typed::<OneOrMany<CreditNote>>("creditNotes.info", &bytes)? {
+                let notes = match notes {
+                    OneOrMany::One(note) => vec![note],
+                    OneOrMany::Many(notes) => notes,
+                };
+                for note in notes {
+                    prop_assert!(
+                        came_from(&text, &note.id),
+                        "credit note id {:?} is not in the input",
+                        note.id
+                    );
+                }
+            }
+            if let Some(list) = focus_typed::<Vec<InvoiceSummary>>("invoices.list", &bytes)? {
+                for summary in list {
+                    prop_assert!(
+                        came_from(&text, &summary.id),
+                        "listed id {:?} is not in the input",
+                        summary.id
+                    );
+                }
+            }
+            if let Some(company) = focus_typed::<Company>("companies.info", &bytes)? {
+                prop_assert!(
+                    came_from(&text, &company.id),
+                    "company id {:?} is not in the input",
+                    company.id
+                );
+            }
+            if let Ok(event) = WebhookEvent::parse(&bytes) {
+                prop_assert!(came_from(&text, event.event.as_str()), "event type {:?}", event.event);
+                prop_assert!(came_from(&text, &event.subject.id), "subject id {:?}", event.subject.id);
+                prop_assert!(
+                    came_from(&text, &event.subject.kind),
+                    "subject type {:?}",
+                    event.subject.kind
+                );
+            }
+            if let Some(reset) = focus::rate_limit::parse_reset(&text) {
+                // An offset moves hours and minutes, never seconds.
+                prop_assert!(
+                    text.contains(&reset.format(":%S").to_string()),
+                    "reset {} from {:?}",
+                    reset,
+                    text
+                );
+            }
+            let hidden = format!("{text}{FUZZ_SECRET}");
+            prop_assert!(
+                !focus_octopus::logging::redact(&hidden).contains(FUZZ_SECRET),
+                "a registered secret survives redaction after {text:?}"
+            );
             Ok(())
         })
-        .expect("no input makes a Focus parser panic or answer untyped");
-    println!("focus answers: {} inputs", cases());
+        .expect("no input makes a Focus parser panic, answer untyped or invent a value");
+    let parsed = parsed.into_inner();
+    println!("focus answers: {} inputs, {parsed} parsed as an invoice", cases());
+    assert!(parsed > 0, "no input parsed: the target only exercised refusals");
 }
 
-fn octopus_typed<T: serde::de::DeserializeOwned>(op: Operation, bytes: &[u8]) -> Result<(), TestCaseError> {
+/// Removes the value at `path` (keys separated by '.') from a clone of `fixture`.
+fn without(fixture: &Value, path: &str) -> Value {
+    let mut value = fixture.clone();
+    let (parents, last) = path.rsplit_once('.').map_or(("", path), |(p, l)| (p, l));
+    let mut at = &mut value;
+    for key in parents.split('.').filter(|k| !k.is_empty()) {
+        at = &mut at[key];
+    }
+    at.as_object_mut()
+        .and_then(|o| o.remove(last))
+        .unwrap_or_else(|| panic!("the fixture has {path}"));
+    value
+}
+
+#[test]
+fn a_documented_answer_without_a_required_field_is_refused_not_defaulted() {
+    let invoice = fixture("invoices.info.json");
+    assert!(decode::<Invoice>("invoices.info", &serde_json::to_vec(&invoice).unwrap()).is_ok());
+    for path in [
+        "data.id",
+        "data.department",
+        "data.status",
+        "data.invoicee",
+        "data.total",
+        "data.total.payable",
+    ] {
+        let bytes = serde_json::to_vec(&without(&invoice, path)).unwrap();
+        let answer = decode::<Invoice>("invoices.info", &bytes);
+        assert!(
+            matches!(answer, Err(FocusError::UnexpectedResponse { .. })),
+            "an invoice without {path} must be refused, got {answer:?}"
+        );
+    }
+    let company = fixture("companies.info.json");
+    for path in ["data.id", "data.name"] {
+        let bytes = serde_json::to_vec(&without(&company, path)).unwrap();
+        let answer = decode::<Company>("companies.info", &bytes);
+        assert!(
+            answer.is_err(),
+            "a company without {path} must be refused, got {answer:?}"
+        );
+    }
+    let booking = serde_json::to_value(focus_octopus_tests::fixtures::sales_booking(
+        7,
+        12,
+        rust_decimal::Decimal::new(10000, 2),
+    ))
+    .expect("serialisable");
+    for field in ["amount", "bookyearKey", "journalKey", "documentSequenceNr"] {
+        let list = json!([without(&booking, field)]);
+        let answer = parse::<Vec<BuySellBooking>>(Operation::GetModifiedBuySellBookings, list.to_string().as_bytes());
+        assert!(
+            matches!(answer, Err(OctopusError::UnexpectedResponse { .. })),
+            "a booking without {field} must be refused, got {answer:?}"
+        );
+    }
+}
+
+/// Parses `bytes` as the answer of `op`; a refusal must be the stable `OCTOPUS_UNEXPECTED_RESPONSE`.
+fn octopus_typed<T: serde::de::DeserializeOwned>(op: Operation, bytes: &[u8]) -> Result<Option<T>, TestCaseError> {
     match parse::<T>(op, bytes) {
-        Ok(_) => Ok(()),
-        Err(OctopusError::UnexpectedResponse { .. }) => Ok(()),
-        Err(other) => Err(TestCaseError::fail(format!("{op:?}: untyped error {other:?}"))),
+        Ok(value) => Ok(Some(value)),
+        Err(e) => {
+            prop_assert_eq!(e.code(), "OCTOPUS_UNEXPECTED_RESPONSE", "{:?}: {:?}", op, e);
+            Ok(None)
+        }
     }
 }
 
@@ -266,9 +400,20 @@ fn octopus_answers_parse_or_give_a_typed_error() {
         json!([ { "accountKey": 700000, "description": "Omzet" } ]),
     ];
     let mut runner = runner();
+    let (bookings, last_numbers) = (
+        std::sync::atomic::AtomicUsize::new(0),
+        std::sync::atomic::AtomicUsize::new(0),
+    );
     runner
         .run(&answers(fixtures), |bytes| {
-            octopus_typed::<Vec<BuySellBooking>>(Operation::GetModifiedBuySellBookings, &bytes)?;
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            if let Some(list) = octopus_typed::<Vec<BuySellBooking>>(Operation::GetModifiedBuySellBookings, &bytes)? {
+                for booking in &list {
+                    let nr = booking.document_sequence_nr.to_string();
+                    prop_assert!(text.contains(&nr), "document number {} is not in the input", nr);
+                }
+                bookings.fetch_add(list.len(), std::sync::atomic::Ordering::Relaxed);
+            }
             octopus_typed::<SyncBalancings>(Operation::GetModifiedBalancings, &bytes)?;
             octopus_typed::<SyncRelations>(Operation::GetModifiedRelations, &bytes)?;
             octopus_typed::<Vec<Bookyear>>(Operation::GetBookyears, &bytes)?;
@@ -276,15 +421,40 @@ fn octopus_answers_parse_or_give_a_typed_error() {
             octopus_typed::<Vec<LedgerAccount>>(Operation::GetAccounts, &bytes)?;
             octopus_typed::<Vec<Dossier>>(Operation::GetDossiers, &bytes)?;
             let error = ErrorResult::parse(&bytes);
-            let _ = error.text();
-            if let Some(info) = &error.technical_info {
-                let _ = last_document_from(info);
+            if let Some(code) = error.error_code {
+                prop_assert!(
+                    text.contains(&code.to_string()),
+                    "error code {} is not in the input",
+                    code
+                );
             }
-            let _ = last_document_from(&String::from_utf8_lossy(&bytes));
+            let words = error.text();
+            for part in [&error.error_message, &error.technical_info].into_iter().flatten() {
+                prop_assert!(words.contains(part.trim()), "the error's text drops {:?}", part);
+            }
+            for candidate in error.technical_info.iter().map(String::as_str).chain([text.as_str()]) {
+                if let Some(last) = last_document_from(candidate) {
+                    prop_assert!(
+                        candidate.contains(&last.to_string()),
+                        "last number {} is not in {:?}",
+                        last,
+                        candidate
+                    );
+                    last_numbers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
             Ok(())
         })
-        .expect("no input makes an Octopus parser panic or answer untyped");
-    println!("octopus answers: {} inputs", cases());
+        .expect("no input makes an Octopus parser panic, answer untyped or invent a value");
+    let (bookings, last_numbers) = (bookings.into_inner(), last_numbers.into_inner());
+    println!(
+        "octopus answers: {} inputs, {bookings} bookings parsed, {last_numbers} last numbers read",
+        cases()
+    );
+    assert!(
+        bookings > 0 && last_numbers > 0,
+        "the target never reached a successful parse"
+    );
 }
 
 /// A Function URL request as a hostile or broken sender could make it.
