@@ -507,7 +507,11 @@ async fn a_payment_booking_refused_for_its_number_follows_the_number_octopus_sta
         .filter(|r| r.operation == Operation::InsertFinancialDiversBooking)
         .filter_map(|r| r.body["financialDiversBookingServiceData"]["documentSequenceNr"].as_i64())
         .collect();
-    assert_eq!(attempted, [1, 2, 4], "after the refusal of 2 the next attempt is 3 + 1, never 1 again");
+    assert_eq!(
+        attempted,
+        [1, 2, 4],
+        "after the refusal of 2 the next attempt is 3 + 1, never 1 again"
+    );
     let refusal = world
         .octopus
         .received()

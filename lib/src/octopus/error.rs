@@ -217,7 +217,10 @@ mod tests {
 
     #[test]
     fn the_last_document_number_is_read_from_the_financial_bookings_wording_and_any_spacing() {
-        assert_eq!(last_document_from("Illegal document sequence nr.  Last Document : 5"), Some(5));
+        assert_eq!(
+            last_document_from("Illegal document sequence nr.  Last Document : 5"),
+            Some(5)
+        );
         assert_eq!(last_document_from("Last Document:12"), Some(12));
         assert_eq!(last_document_from("last document   =   7 ."), Some(7));
         assert_eq!(last_document_from("Last Document : "), None);
