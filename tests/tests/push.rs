@@ -803,3 +803,59 @@ async fn a_document_waiting_for_a_retry_records_why() {
     let error = waiting.last_error.expect("the reason it waits");
     assert_eq!(error.code, "FOCUS_UNAVAILABLE");
 }
+
+/// Found by the chaos run once its "two posters" fault really put two posters on one message: a poster slower than
+/// the visibility timeout, and SQS handing its message to a second one. The one that lost the race reserved the next
+/// number for the document its rival had just booked and booked it a second time; or it parked the rival's booked
+/// document as failed (`DOCUMENT_STATE_REFUSED`).
+#[tokio::test]
+async fn two_posters_on_one_message_book_it_once_and_neither_parks_it() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let (id, _) = world
+            .focus
+            .invoice(
+                ("company", &company),
+                vec![line(dec!(1), Decimal::from(10 + n), rates::VAT_21)],
+                march(3),
+            )
+            .await;
+        ids.push(id);
+    }
+    let slow = world.receive_batch().await.expect("the batch");
+    // Its visibility timeout runs out while the first poster still works: SQS hands the same messages on.
+    world.abandon(&slow).await;
+    let again = world.receive_batch().await.expect("the same messages again");
+    assert_eq!(again.len(), slow.len());
+    let second = world.another_instance();
+
+    let (_, answer) = tokio::join!(
+        focus_octopus::sync::poster::post_batch(&world.deployment, &slow.event),
+        focus_octopus::sync::poster::post_batch(&second, &again.event)
+    );
+    world.settle(&again, &answer).await;
+    world.pump(10).await;
+
+    for id in &ids {
+        let r = record(&world, id).await;
+        println!(
+            "{id}: {} {:?} {:?} answer {:?}",
+            r.state,
+            r.last_error,
+            r.booking,
+            answer.batch_item_failures.len()
+        );
+    }
+    for b in world.octopus.bookings(DOSSIER) {
+        println!("BOOKING {:?} {:?} {}", b.0, b.2, b.3["comment"]);
+    }
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 3, "one booking each");
+    for id in &ids {
+        let record = record(&world, id).await;
+        assert_eq!(record.state, DocumentState::Posted, "{:?}", record.last_error);
+    }
+}

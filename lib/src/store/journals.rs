@@ -7,7 +7,9 @@
 //! intent behind, so the next attempt knows which document may already be booked under which number.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -33,6 +35,14 @@ pub struct JournalCounter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent: Option<JournalIntent>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What else an intent's write checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntentGuard {
+    None,
+    /// The document is still `posting` (a sales booking of a document; a payment booking's invoice is `posted`).
+    DocumentPosting,
 }
 
 pub struct Journals<'a> {
@@ -109,6 +119,22 @@ impl Journals<'_> {
         doc: &DocumentRef,
         now: DateTime<Utc>,
     ) -> Result<JournalIntent, StoreError> {
+        self.reserve_guarded(conn, bookyear, journal, doc, IntentGuard::None, now)
+            .await
+    }
+
+    /// [`Self::reserve`], and with [`IntentGuard::DocumentPosting`] only while the document is still `posting`, in
+    /// the same transaction: a poster that lost the race for a document (two posters on one message, after its
+    /// visibility timeout) cannot reserve a second number for a document its rival has just recorded as posted.
+    pub async fn reserve_guarded(
+        &self,
+        conn: &ConnectionId,
+        bookyear: BookyearId,
+        journal: &JournalKey,
+        doc: &DocumentRef,
+        guard: IntentGuard,
+        now: DateTime<Utc>,
+    ) -> Result<JournalIntent, StoreError> {
         let counter = self
             .get(conn, bookyear, journal)
             .await?
@@ -126,7 +152,7 @@ impl Journals<'_> {
             };
         }
         match self
-            .put_intent(conn, bookyear, journal, doc, counter.last_booked, now)
+            .put_intent(conn, bookyear, journal, doc, counter.last_booked, guard, now)
             .await?
         {
             Some(intent) => Ok(intent),
@@ -138,6 +164,7 @@ impl Journals<'_> {
 
     /// Writes `doc`'s intent for `expected_last + 1` if the counter is at `expected_last` without an intent;
     /// `None` when that condition does not hold.
+    #[allow(clippy::too_many_arguments)]
     async fn put_intent(
         &self,
         conn: &ConnectionId,
@@ -145,6 +172,7 @@ impl Journals<'_> {
         journal: &JournalKey,
         doc: &DocumentRef,
         expected_last: u32,
+        guard: IntentGuard,
         now: DateTime<Utc>,
     ) -> Result<Option<JournalIntent>, StoreError> {
         let intent = JournalIntent {
@@ -152,6 +180,11 @@ impl Journals<'_> {
             document: doc.clone(),
             started_at: now,
         };
+        if guard == IntentGuard::DocumentPosting {
+            return self
+                .put_intent_while_posting(conn, bookyear, journal, &intent, expected_last, now)
+                .await;
+        }
         let result = self
             .store
             .client
@@ -178,6 +211,7 @@ impl Journals<'_> {
 
     /// [`Journals::reserve`] in one write when the caller knows the counter (its last `complete`): refused by the
     /// condition if the counter moved or an intent is there, and then done the long way.
+    #[allow(clippy::too_many_arguments)]
     pub async fn reserve_after(
         &self,
         conn: &ConnectionId,
@@ -185,15 +219,92 @@ impl Journals<'_> {
         journal: &JournalKey,
         doc: &DocumentRef,
         expected_last: u32,
+        guard: IntentGuard,
         now: DateTime<Utc>,
     ) -> Result<JournalIntent, StoreError> {
         match self
-            .put_intent(conn, bookyear, journal, doc, expected_last, now)
+            .put_intent(conn, bookyear, journal, doc, expected_last, guard, now)
             .await?
         {
             Some(intent) => Ok(intent),
-            None => self.reserve(conn, bookyear, journal, doc, now).await,
+            None => self.reserve_guarded(conn, bookyear, journal, doc, guard, now).await,
         }
+    }
+
+    /// The intent write of [`Self::put_intent`] together with a check that the document is still `posting`.
+    async fn put_intent_while_posting(
+        &self,
+        conn: &ConnectionId,
+        bookyear: BookyearId,
+        journal: &JournalKey,
+        intent: &JournalIntent,
+        expected_last: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<JournalIntent>, StoreError> {
+        let doc = &intent.document;
+        let build_error = |what: &str, e: aws_sdk_dynamodb::error::BuildError| StoreError::Corrupt {
+            key: what.into(),
+            reason: e.to_string(),
+        };
+        let journal_update = Update::builder()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::journal(bookyear, journal)))
+            .update_expression("SET #intent = :intent, #at = :at")
+            .condition_expression("#last = :last AND attribute_not_exists(#intent)")
+            .set_expression_attribute_names(Some(HashMap::from([
+                ("#intent".into(), "intent".into()),
+                ("#last".into(), "last_booked".into()),
+                ("#at".into(), "updated_at".into()),
+            ])))
+            .set_expression_attribute_values(Some(HashMap::from([
+                (":intent".into(), value(intent)?),
+                (":last".into(), n(expected_last)),
+                (":at".into(), s(timestamp(now))),
+            ])))
+            .build()
+            .map_err(|e| build_error("journal intent", e))?;
+        let still_posting = ConditionCheck::builder()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::document(doc)))
+            .condition_expression("#state = :posting")
+            .set_expression_attribute_names(Some(HashMap::from([("#state".into(), "state".into())])))
+            .set_expression_attribute_values(Some(HashMap::from([(
+                ":posting".into(),
+                s(DocumentState::Posting.as_str()),
+            )])))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| build_error("document check", e))?;
+        let result = self
+            .store
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(journal_update).build())
+            .transact_items(TransactWriteItem::builder().condition_check(still_posting).build())
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(Some(intent.clone())),
+            Err(err) => err,
+        };
+        let reasons = err.as_service_error().and_then(|e| match e {
+            TransactWriteItemsError::TransactionCanceledException(canceled) => canceled.cancellation_reasons.clone(),
+            _ => None,
+        });
+        let Some(reasons) = reasons else {
+            return Err(StoreError::aws("TransactWriteItems", err));
+        };
+        let failed = |i: usize| reasons.get(i).and_then(|r| r.code.as_deref()) == Some("ConditionalCheckFailed");
+        if failed(1) {
+            let old: Option<HashMap<String, AttributeValue>> = reasons.get(1).and_then(|r| r.item.clone());
+            return Err(refused(doc, old, DocumentState::Posting));
+        }
+        if failed(0) {
+            return Ok(None);
+        }
+        Err(StoreError::aws("TransactWriteItems", err))
     }
 
     /// Octopus accepted (or, after a -13, confirmed) the booking of the intent: in one transaction the document

@@ -37,7 +37,7 @@ pub use documents::{
     RecordedError,
 };
 pub use error::StoreError;
-pub use journals::{JournalCounter, JournalIntent, Journals};
+pub use journals::{IntentGuard, JournalCounter, JournalIntent, Journals};
 pub use leases::{Lease, Leases};
 pub use oauth_states::{OAuthStates, STATE_LIFETIME};
 pub use reference::{Cached, Reference, ReferenceKind};

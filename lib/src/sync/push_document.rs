@@ -23,7 +23,8 @@ use crate::octopus::{
     RelationSearch, RelationUpsert,
 };
 use crate::store::{
-    Begun, ConnectionConfig, DocumentRecord, DocumentUpdate, JournalIntent, PostedAmounts, RecordedError,
+    Begun, ConnectionConfig, DocumentRecord, DocumentUpdate, IntentGuard, JournalIntent, PostedAmounts, RecordedError,
+    StoreError,
 };
 
 /// What became of a document.
@@ -156,19 +157,35 @@ async fn settle_failure(
     now: DateTime<Utc>,
 ) -> Result<PushOutcome, SyncError> {
     let documents = deployment.store.documents();
+    let moved = |e: &SyncError| matches!(e, SyncError::Store(StoreError::TransitionRefused { .. }));
+    if moved(&e) {
+        // Another poster settled this document first (two instances on one message, after its visibility timeout
+        // ran out): it is that poster's to record, and this message has nothing left to do. Found by the chaos run
+        // once its "two posters" fault really put two posters on one message group: the loser parked the winner's
+        // booked document as failed.
+        tracing::info!(connection = %conn.id, document = %doc, "another poster settled the document first: {e}");
+        return Ok(PushOutcome::Unchanged);
+    }
     let recorded = RecordedError::from_failure(&e, now);
-    if e.is_transient() {
+    let update = if e.is_transient() {
         if e.code() == "OCTOPUS_BUDGET_EXHAUSTED" {
             conn.close_bookings_until(crate::octopus::budget_resets_at(now)).await;
         }
-        documents
-            .transition(&conn.id, doc, DocumentUpdate::RetryLater(recorded), now)
-            .await?;
+        DocumentUpdate::RetryLater(recorded.clone())
+    } else {
+        DocumentUpdate::Fail(recorded.clone())
+    };
+    match documents.transition(&conn.id, doc, update, now).await {
+        Ok(_) => {}
+        Err(refused @ StoreError::TransitionRefused { .. }) => {
+            tracing::info!(connection = %conn.id, document = %doc, "another poster settled the document first: {refused}");
+            return Ok(PushOutcome::Unchanged);
+        }
+        Err(other) => return Err(other.into()),
+    }
+    if e.is_transient() {
         return Err(e);
     }
-    documents
-        .transition(&conn.id, doc, DocumentUpdate::Fail(recorded.clone()), now)
-        .await?;
     tracing::warn!(connection = %conn.id, document = %doc, code = e.code(), "document parked: {e}");
     Ok(PushOutcome::Failed(recorded))
 }
@@ -503,14 +520,22 @@ pub(super) async fn reserve(
     now: DateTime<Utc>,
 ) -> Result<JournalIntent, SyncError> {
     let journals = deployment.store.journals();
+    let guard = match journal_use {
+        JournalUse::Sales => IntentGuard::DocumentPosting,
+        JournalUse::Payments => IntentGuard::None,
+    };
     for _ in 0..3 {
         let attempt = match conn.known_last_booked(bookyear, journal).await {
             Some(last) => {
                 journals
-                    .reserve_after(&conn.id, bookyear, journal, doc, last, now)
+                    .reserve_after(&conn.id, bookyear, journal, doc, last, guard, now)
                     .await
             }
-            None => journals.reserve(&conn.id, bookyear, journal, doc, now).await,
+            None => {
+                journals
+                    .reserve_guarded(&conn.id, bookyear, journal, doc, guard, now)
+                    .await
+            }
         };
         match attempt {
             Ok(intent) => return Ok(intent),
