@@ -1,5 +1,5 @@
 //! The seeded chaos run (issue 9): documents booked and paid over simulated days while, at random, everything the
-//! partners and AWS do to us happens at once; then the contract of DESIGN.md §7 is checked against the simulators'
+//! partners and AWS do to us happens at once; then the contract of docs/DESIGN.md §7 is checked against the simulators'
 //! own records. The same seed gives the same documents, payments and fault schedule.
 //!
 //! Faults, by kind (each tick of 15 simulated minutes draws each with its probability):
@@ -8,6 +8,10 @@
 //! tokens expiring early with two pullers refreshing at once; Octopus tokens expiring, journals locked, bookings
 //! committed and their answer lost, calls cut on the way in, 5xx, the daily booking budget running out mid-day (the
 //! connection keeps a reserve); two posters at once; a poster killed right after Octopus stored its booking.
+//!
+//! A fault counts as **fired** only when it took effect, as measured where it bites (the simulators' own counts of
+//! faults applied and refusals answered, the queue's messages): a drawn 5xx that no call ever met, a lock no booking
+//! tried, a storm in a minute we sent nothing, are reported as drawn and never fired.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -79,7 +83,8 @@ pub struct ChaosOutcome {
     pub invoices: usize,
     pub credit_notes: usize,
     pub payments: usize,
-    pub faults: BTreeMap<&'static str, usize>,
+    /// Every fault kind, drawn and fired.
+    pub faults: BTreeMap<&'static str, FaultTally>,
     pub invariants: Vec<Invariant>,
     pub states: BTreeMap<String, usize>,
     /// Why each document needing a person is there.
@@ -111,9 +116,14 @@ impl fmt::Display for ChaosOutcome {
             p.days,
             self.wall.as_secs_f64()
         )?;
-        writeln!(f, "faults injected, by kind:")?;
-        for (kind, n) in &self.faults {
-            writeln!(f, "  {kind:<34} {n:>5}")?;
+        writeln!(f, "faults by kind: drawn (faults armed) → fired (took effect)")?;
+        for (kind, t) in &self.faults {
+            let never = if t.fired == 0 { "   NEVER FIRED" } else { "" };
+            writeln!(
+                f,
+                "  {kind:<52} {:>4} ({:>3}) → {:>4}{never}",
+                t.drawn, t.armed, t.fired
+            )?;
         }
         writeln!(f, "document states: {:?}", self.states)?;
         for r in &self.reviews {
@@ -171,35 +181,151 @@ impl<'a> MakeWriter<'a> for Captured {
     }
 }
 
-/// A subscriber like the functions' (redacting writer), at debug level for our crate, capturing into `captured`.
+/// A subscriber like the functions' in Lambda (the template sets `LogFormat: JSON`, so lambda_runtime writes JSON
+/// lines without time or target, through our redacting writer), at debug level for our crate, capturing into
+/// `captured`: the lines checked are those CloudWatch would hold.
 pub fn capturing_subscriber(captured: Captured) -> impl tracing::Subscriber + Send + Sync {
     let filter = tracing_subscriber::filter::Targets::new()
         .with_default(tracing::Level::INFO)
         .with_target("focus_octopus", tracing::Level::DEBUG);
     tracing_subscriber::registry().with(filter).with(
         tracing_subscriber::fmt::layer()
+            .json()
+            .with_target(false)
+            .without_time()
             .with_ansi(false)
             .with_writer(focus_octopus::logging::Redacting::new(captured)),
     )
 }
 
+/// Every fault kind of the run, in the order the run draws them.
+pub const FAULT_KINDS: [&str; 18] = [
+    WEBHOOK_DUPLICATED,
+    WEBHOOKS_REORDERED,
+    WEBHOOK_DROPPED,
+    FOCUS_STORM,
+    FOCUS_5XX,
+    FOCUS_CUT,
+    FOCUS_ANSWER_LOST,
+    FOCUS_TOKEN_EXPIRED,
+    FOCUS_TWO_REFRESHERS,
+    TWO_PULLERS,
+    OCTOPUS_TOKENS_REVOKED,
+    OCTOPUS_JOURNAL_LOCKED,
+    OCTOPUS_ANSWER_LOST,
+    OCTOPUS_CUT,
+    OCTOPUS_5XX,
+    BOOKING_BUDGET_SPENT,
+    TWO_POSTERS,
+    POSTER_KILLED,
+];
+const WEBHOOK_DUPLICATED: &str = "webhook duplicated";
+const WEBHOOKS_REORDERED: &str = "webhooks held, then delivered reordered";
+const WEBHOOK_DROPPED: &str = "webhook dropped";
+const FOCUS_STORM: &str = "Focus 429 storm (minute spent elsewhere)";
+const FOCUS_5XX: &str = "Focus 5xx";
+const FOCUS_CUT: &str = "Focus request cut before it was handled (timeout)";
+const FOCUS_ANSWER_LOST: &str = "Focus payment registered, answer lost";
+const FOCUS_TOKEN_EXPIRED: &str = "Focus access token expired early";
+const FOCUS_TWO_REFRESHERS: &str = "two pullers refreshing the Focus token at once";
+const TWO_PULLERS: &str = "two pullers at once";
+const OCTOPUS_TOKENS_REVOKED: &str = "Octopus tokens expired";
+const OCTOPUS_JOURNAL_LOCKED: &str = "Octopus journal locked";
+const OCTOPUS_ANSWER_LOST: &str = "Octopus booking stored, answer lost";
+const OCTOPUS_CUT: &str = "Octopus call cut before it was handled (timeout)";
+const OCTOPUS_5XX: &str = "Octopus 5xx";
+const BOOKING_BUDGET_SPENT: &str = "daily booking budget spent before the day ended";
+const TWO_POSTERS: &str = "two posters on one message group";
+const POSTER_KILLED: &str = "poster killed right after Octopus stored a booking";
+
+/// How often a fault kind was drawn, how many faults those draws armed, and how many took effect.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FaultTally {
+    pub drawn: usize,
+    pub armed: usize,
+    pub fired: usize,
+}
+
 struct Faults {
     rng: fastrand::Rng,
-    counts: BTreeMap<&'static str, usize>,
+    tallies: BTreeMap<&'static str, FaultTally>,
+    /// Armed episodes not yet seen to take effect, for the kinds judged by a simulator's running count.
+    waiting: BTreeMap<&'static str, usize>,
 }
 
 impl Faults {
-    /// Draws a fault of `kind` with probability `p`; counts it when drawn.
+    fn new(seed: u64) -> Self {
+        Self {
+            rng: fastrand::Rng::with_seed(seed),
+            tallies: FAULT_KINDS.iter().map(|k| (*k, FaultTally::default())).collect(),
+            waiting: BTreeMap::new(),
+        }
+    }
+
+    fn tally(&mut self, kind: &'static str) -> &mut FaultTally {
+        self.tallies.entry(kind).or_default()
+    }
+
+    /// Draws a fault of `kind` with probability `p`; a draw arms one fault unless [`Self::armed`] says more.
     fn draw(&mut self, kind: &'static str, p: f64) -> bool {
         let hit = self.rng.f64() < p;
         if hit {
-            *self.counts.entry(kind).or_default() += 1;
+            let t = self.tally(kind);
+            t.drawn += 1;
+            t.armed += 1;
         }
         hit
     }
 
-    fn count(&mut self, kind: &'static str, n: usize) {
-        *self.counts.entry(kind).or_default() += n;
+    /// The draw of `kind` armed `n` faults instead of one.
+    fn armed(&mut self, kind: &'static str, n: usize) -> usize {
+        self.tally(kind).armed += n.saturating_sub(1);
+        n
+    }
+
+    /// A fault of `kind` happened without a draw (a consequence of the plan, such as a spent budget).
+    fn drawn_without_dice(&mut self, kind: &'static str, n: usize) {
+        let t = self.tally(kind);
+        t.drawn += n;
+        t.armed += n;
+    }
+
+    fn fired(&mut self, kind: &'static str, n: usize) {
+        self.tally(kind).fired += n;
+    }
+
+    /// An episode of `kind` is armed; it fires when the simulator's count for it next moves.
+    fn wait_for_effect(&mut self, kind: &'static str) {
+        *self.waiting.entry(kind).or_default() += 1;
+    }
+
+    /// The simulator's count for `kind` moved by `delta` since the last look: that many waiting episodes fired.
+    fn took_effect(&mut self, kind: &'static str, delta: usize) {
+        let waiting = self.waiting.entry(kind).or_default();
+        let n = (*waiting).min(delta);
+        *waiting -= n;
+        self.fired(kind, n);
+    }
+}
+
+/// The simulators' running counts that tell whether a fault took effect, read once per tick.
+#[derive(Debug, Clone, Copy, Default)]
+struct Effects {
+    duplicated: usize,
+    dropped: usize,
+    focus_expired_refusals: u32,
+    octopus_revoked_refusals: u32,
+}
+
+impl Effects {
+    fn read(world: &PushWorld) -> Self {
+        let deliveries = world.focus.deliveries();
+        Self {
+            duplicated: deliveries.duplicated,
+            dropped: deliveries.dropped.len(),
+            focus_expired_refusals: world.focus.traffic().expired_token_refusals,
+            octopus_revoked_refusals: world.octopus.state().revoked_token_refusals,
+        }
     }
 }
 
@@ -223,10 +349,7 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
     );
     let world = PushWorld::start_with(config).await;
     let second = world.another_instance();
-    let mut faults = Faults {
-        rng: fastrand::Rng::with_seed(plan.seed),
-        counts: BTreeMap::new(),
-    };
+    let mut faults = Faults::new(plan.seed);
     let mut business = fastrand::Rng::with_seed(plan.seed ^ 0x5eed);
     let customers = customers(&world.focus);
 
@@ -264,36 +387,45 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
     let mut payments_done = 0usize;
     let mut next_doc = 0usize;
     let mut next_payment = 0usize;
-    let mut locked: Vec<(&'static str, i64)> = Vec::new();
+    // (journal, locked until tick, the journal's lock refusals when it was locked)
+    let mut locked: Vec<(&'static str, i64, u32)> = Vec::new();
     let mut holding_until: Option<i64> = None;
     let (mut pump_time, mut pull_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
 
+    let mut effects = Effects::read(&world);
+    let mut revoke_pending = false;
     for tick in 0..plan.days * ticks_per_day {
         let today = world.clock.now().date_naive();
 
         // Faults that change how partners behave from now on.
-        let webhook_copies = if faults.draw("webhook duplicated", 0.08) { 2 } else { 1 };
-        world.focus.plan().copies = webhook_copies;
-        if holding_until.is_none() && faults.draw("webhooks held, then delivered reordered", 0.05) {
+        let duplicating = faults.draw(WEBHOOK_DUPLICATED, 0.08);
+        world.focus.plan().copies = if duplicating { 2 } else { 1 };
+        if holding_until.is_none() && faults.draw(WEBHOOKS_REORDERED, 0.05) {
             world.focus.plan().hold = true;
             holding_until = Some(tick + 1 + faults.rng.i64(0..4));
         }
-        if faults.draw("webhook dropped", 0.08) {
-            world.focus.plan().drop_next += 1 + faults.rng.usize(0..2);
+        if faults.draw(WEBHOOK_DROPPED, 0.08) {
+            let extra = faults.rng.usize(0..2);
+            let n = faults.armed(WEBHOOK_DROPPED, 1 + extra);
+            world.focus.plan().drop_next += n;
+            (0..n).for_each(|_| faults.wait_for_effect(WEBHOOK_DROPPED));
         }
-        if faults.draw("Focus 429 storm (minute spent elsewhere)", 0.05) {
-            world.focus.other_client_burst(RATE_LIMIT);
+        if !world.focus.traffic().storm_armed && faults.draw(FOCUS_STORM, 0.05) {
+            // Aimed where it bites: another integration spends the minute just before our next request.
+            world.focus.storm_before_next_request();
         }
-        if faults.draw("Focus 5xx", 0.08) {
+        if faults.draw(FOCUS_5XX, 0.08) {
             let action = [
                 "invoices.info",
                 "creditNotes.info",
                 "invoices.list",
                 "invoices.registerPayment",
             ][faults.rng.usize(0..4)];
-            world.focus.fail_next(action, 1 + faults.rng.usize(0..2), 503);
+            let extra = faults.rng.usize(0..2);
+            let n = faults.armed(FOCUS_5XX, 1 + extra);
+            world.focus.fail_next(action, n, 503);
         }
-        if faults.draw("Focus request cut before it was handled (timeout)", 0.05) {
+        if faults.draw(FOCUS_CUT, 0.05) {
             let action = [
                 "invoices.info",
                 "invoices.registerPayment",
@@ -302,25 +434,27 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
             ][faults.rng.usize(0..4)];
             world.focus.drop_before_commit(action, 1);
         }
-        if faults.draw("Focus payment registered, answer lost", 0.04) {
+        if faults.draw(FOCUS_ANSWER_LOST, 0.04) {
             world.focus.commit_then_drop("invoices.registerPayment", 1);
         }
-        let expire_focus = faults.draw("Focus access token expired early", 0.03);
+        let expire_focus = faults.draw(FOCUS_TOKEN_EXPIRED, 0.03);
         if expire_focus {
             world.focus.expire_access_tokens();
+            faults.wait_for_effect(FOCUS_TOKEN_EXPIRED);
         }
-        if faults.draw("Octopus tokens expired", 0.04) {
-            world.octopus.revoke_tokens();
-        }
-        if faults.draw("Octopus journal locked", 0.04) {
+        // Octopus forgets its tokens just before the next puller run, while ours are fresh (at the start of a tick
+        // they have expired anyway: a tick is longer than their 10 minutes, and a revocation then bites nothing).
+        let revoke_octopus = !revoke_pending && faults.draw(OCTOPUS_TOKENS_REVOKED, 0.04);
+        if faults.draw(OCTOPUS_JOURNAL_LOCKED, 0.04) {
             let journal = if faults.rng.bool() { "V1" } else { "V2" };
             world.octopus.lock_journal(DOSSIER, 1, journal, true);
-            locked.push((journal, tick + 1 + faults.rng.i64(0..6)));
+            let refusals = lock_refusals(&world, journal);
+            locked.push((journal, tick + 1 + faults.rng.i64(0..6), refusals));
         }
-        if faults.draw("Octopus booking stored, answer lost", 0.06) {
+        if faults.draw(OCTOPUS_ANSWER_LOST, 0.06) {
             world.octopus.commit_then_drop(Operation::InsertBuySellBooking, 1);
         }
-        if faults.draw("Octopus call cut before it was handled (timeout)", 0.04) {
+        if faults.draw(OCTOPUS_CUT, 0.04) {
             let op = [
                 Operation::InsertBuySellBooking,
                 Operation::InsertUpdateRelation,
@@ -328,7 +462,7 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
             ][faults.rng.usize(0..3)];
             world.octopus.drop_before_commit(op, 1);
         }
-        if faults.draw("Octopus 5xx", 0.05) {
+        if faults.draw(OCTOPUS_5XX, 0.05) {
             let op = [
                 Operation::InsertBuySellBooking,
                 Operation::InsertUpdateRelation,
@@ -364,12 +498,12 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
         }
         if holding_until.is_some_and(|until| until <= tick) {
             world.focus.plan().hold = false;
-            world.focus.release_held(true).await;
+            release_held(&world, &mut faults).await;
             holding_until = None;
         }
-        locked.retain(|(journal, until)| {
+        locked.retain(|(journal, until, refusals_before)| {
             if *until <= tick {
-                world.octopus.lock_journal(DOSSIER, 1, journal, false);
+                unlock(&world, &mut faults, journal, *refusals_before);
                 false
             } else {
                 true
@@ -411,7 +545,7 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
         // of a killed invocation) come back after their visibility timeout: at the next tick.
         let t = std::time::Instant::now();
         let mut later: Vec<String> = Vec::new();
-        if faults.draw("poster killed right after Octopus stored a booking", 0.03)
+        if faults.draw(POSTER_KILLED, 0.03)
             && let Some(batch) = world.receive_batch().await
         {
             let killed = world.octopus.after_next_booking();
@@ -421,34 +555,46 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
             };
             match finished {
                 Some(response) => world.settle_later(&batch, &response, &mut later).await,
-                None => later.extend(
-                    batch
-                        .messages
-                        .iter()
-                        .filter_map(|m| m.receipt_handle().map(str::to_owned)),
-                ),
+                None => {
+                    // Killed while it held the batch, right after Octopus stored a booking of it.
+                    faults.fired(POSTER_KILLED, 1);
+                    later.extend(
+                        batch
+                            .messages
+                            .iter()
+                            .filter_map(|m| m.receipt_handle().map(str::to_owned)),
+                    )
+                }
             }
             world.octopus.state().after_next_booking = None;
         }
-        if faults.draw("two posters at once", 0.08) {
-            let (a, b) = (world.receive_batch().await, world.receive_batch().await);
-            let first = async {
-                match &a {
-                    Some(batch) => Some(post_batch(&world.deployment, &batch.event).await),
-                    None => None,
-                }
-            };
+        if faults.draw(TWO_POSTERS, 0.02)
+            && let Some(first) = world.receive_batch().await
+        {
+            // The first poster is slow: its messages' visibility timeout runs out while it still works on them, so
+            // SQS hands the same message group to a second poster (FIFO keeps a group to one consumer only while its
+            // messages are invisible).
+            world.abandon(&first).await;
+            let second_batch = world.receive_batch().await;
+            let shared = second_batch.as_ref().is_some_and(|b| {
+                b.messages
+                    .iter()
+                    .any(|m| first.messages.iter().any(|f| f.message_id() == m.message_id()))
+            });
+            if shared {
+                faults.fired(TWO_POSTERS, 1);
+            }
             let other = async {
-                match &b {
+                match &second_batch {
                     Some(batch) => Some(post_batch(&second, &batch.event).await),
                     None => None,
                 }
             };
-            let (ra, rb) = tokio::join!(first, other);
-            for (batch, response) in [(a, ra), (b, rb)] {
-                if let (Some(batch), Some(response)) = (batch, response) {
-                    world.settle_later(&batch, &response, &mut later).await;
-                }
+            let (_, response) = tokio::join!(post_batch(&world.deployment, &first.event), other);
+            // The first poster's receipt handles went stale when the messages were received again: what it
+            // acknowledged stays in the queue (as in SQS) and comes back; the second poster's answer settles.
+            if let (Some(batch), Some(response)) = (&second_batch, &response) {
+                world.settle_later(batch, response, &mut later).await;
             }
         }
         while let Some(batch) = world.receive_batch().await {
@@ -459,15 +605,35 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
 
         // The schedule: the puller every 30 minutes; after an early token expiry two pullers race to refresh.
         let t = std::time::Instant::now();
+        if revoke_octopus {
+            revoke_pending = true;
+        }
+        if tick % 2 == 1 && std::mem::take(&mut revoke_pending) {
+            world.octopus.revoke_tokens();
+            faults.wait_for_effect(OCTOPUS_TOKENS_REVOKED);
+        }
         if tick % 2 == 1 {
-            if expire_focus || faults.draw("two pullers at once", 0.05) {
-                if expire_focus {
-                    faults.count("two pullers refreshing the token at once", 1);
+            let racing = if expire_focus {
+                faults.drawn_without_dice(FOCUS_TWO_REFRESHERS, 1);
+                Some(FOCUS_TWO_REFRESHERS)
+            } else {
+                faults.draw(TWO_PULLERS, 0.05).then_some(TWO_PULLERS)
+            };
+            if let Some(kind) = racing {
+                let refreshes_before = world.focus.refreshes();
+                let conn = &world.conn;
+                let timed = |deployment| async move {
+                    let started = std::time::Instant::now();
+                    let _ = run_puller(deployment, conn).await;
+                    (started, std::time::Instant::now())
+                };
+                let ((a_start, a_end), (b_start, b_end)) = tokio::join!(timed(&world.deployment), timed(&second));
+                let overlapped = a_start < b_end && b_start < a_end;
+                let refreshes_after = world.focus.refreshes();
+                let refreshed = refreshes_after.0 + refreshes_after.1 > refreshes_before.0 + refreshes_before.1;
+                if overlapped && (kind == TWO_PULLERS || refreshed) {
+                    faults.fired(kind, 1);
                 }
-                let (_, _) = tokio::join!(
-                    run_puller(&world.deployment, &world.conn),
-                    run_puller(&second, &world.conn)
-                );
             } else {
                 let _ = run_puller(&world.deployment, &world.conn).await;
             }
@@ -475,6 +641,20 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
         }
         pull_time += t.elapsed();
         world.make_all_visible(&later).await;
+        let now = Effects::read(&world);
+        if duplicating && now.duplicated > effects.duplicated {
+            faults.fired(WEBHOOK_DUPLICATED, 1);
+        }
+        faults.took_effect(WEBHOOK_DROPPED, now.dropped - effects.dropped);
+        faults.took_effect(
+            FOCUS_TOKEN_EXPIRED,
+            (now.focus_expired_refusals - effects.focus_expired_refusals) as usize,
+        );
+        faults.took_effect(
+            OCTOPUS_TOKENS_REVOKED,
+            (now.octopus_revoked_refusals - effects.octopus_revoked_refusals) as usize,
+        );
+        effects = now;
         world.clock.advance(Duration::minutes(TICK));
         if progress && tick % 8 == 7 {
             eprintln!(
@@ -493,11 +673,12 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
     world.focus.plan().copies = 1;
     world.focus.plan().hold = false;
     world.focus.plan().drop_next = 0;
-    world.focus.release_held(true).await;
+    release_held(&world, &mut faults).await;
+    // Faults armed and never met are dropped here: they stay counted as drawn, not as fired.
     world.focus.state().faults.clear();
     world.octopus.state().faults.clear();
-    for (journal, _) in locked.drain(..) {
-        world.octopus.lock_journal(DOSSIER, 1, journal, false);
+    for (journal, _, refusals_before) in locked.drain(..) {
+        unlock(&world, &mut faults, journal, refusals_before);
     }
     let mut settle_ticks = 0i64;
     for _ in 0..(3 * 24 * 2) {
@@ -515,7 +696,25 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
         }
     }
     let budget_days = budget_days_exhausted(&world, plan.booking_budget);
-    faults.count("daily booking budget spent before the day ended", budget_days);
+    faults.drawn_without_dice(BOOKING_BUDGET_SPENT, plan.days as usize);
+    faults.fired(BOOKING_BUDGET_SPENT, budget_days);
+    let traffic = world.focus.traffic();
+    faults.fired(FOCUS_STORM, traffic.storms_that_refused_us);
+    for (kind, fired) in [
+        (FOCUS_5XX, "status"),
+        (FOCUS_CUT, "cut"),
+        (FOCUS_ANSWER_LOST, "answer lost"),
+    ] {
+        faults.fired(kind, traffic.faults_fired.get(fired).copied().unwrap_or(0));
+    }
+    let octopus_fired = world.octopus.state().faults_fired.clone();
+    for (kind, fired) in [
+        (OCTOPUS_5XX, "status"),
+        (OCTOPUS_CUT, "cut"),
+        (OCTOPUS_ANSWER_LOST, "answer lost"),
+    ] {
+        faults.fired(kind, octopus_fired.get(fired).copied().unwrap_or(0));
+    }
 
     let invariants = check(&world, &booked, &reconciled, plan.booking_budget, &captured).await;
     if let Some(path) = std::env::var_os("CHAOS_LOG_FILE") {
@@ -559,7 +758,7 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
         invoices: booked.iter().filter(|b| b.kind == DocumentKind::Invoice).count(),
         credit_notes: booked.iter().filter(|b| b.kind == DocumentKind::CreditNote).count(),
         payments: payments_done,
-        faults: faults.counts,
+        faults: faults.tallies,
         invariants,
         states,
         reviews,
@@ -635,6 +834,26 @@ pub fn random_lines(rng: &mut fastrand::Rng) -> Vec<SimLine> {
         .collect()
 }
 
+/// Delivers the held webhooks, reversed; reordering took effect when at least two were held.
+async fn release_held(world: &PushWorld, faults: &mut Faults) {
+    world.focus.release_held(true).await;
+    if world.focus.deliveries().released.last().is_some_and(|n| *n >= 2) {
+        faults.fired(WEBHOOKS_REORDERED, 1);
+    }
+}
+
+fn lock_refusals(world: &PushWorld, journal: &str) -> u32 {
+    world.octopus.state().lock_refusals.get(journal).copied().unwrap_or(0)
+}
+
+/// Ends a lock; it took effect if a booking was refused by it.
+fn unlock(world: &PushWorld, faults: &mut Faults, journal: &str, refusals_before: u32) {
+    world.octopus.lock_journal(DOSSIER, 1, journal, false);
+    if lock_refusals(world, journal) > refusals_before {
+        faults.fired(OCTOPUS_JOURNAL_LOCKED, 1);
+    }
+}
+
 /// Every document in a final state, every reconciliation registered, nothing queued.
 async fn settled(world: &PushWorld, booked: &[Booked], reconciled: &HashMap<i32, Vec<Decimal>>) -> bool {
     let documents = world.deployment.store.documents();
@@ -650,6 +869,133 @@ async fn settled(world: &PushWorld, booked: &[Booked], reconciled: &HashMap<i32,
         .sum();
     let reconciled: Decimal = reconciled.values().flatten().sum();
     paid == reconciled && world.queued().await == 0
+}
+
+/// Whether the booking's relation is the document's customer, by Focus's name and Octopus's relation.
+fn wrong_relation(world: &PushWorld, b: &Booked, booking: &serde_json::Value) -> Option<String> {
+    let relation_id = booking["relationIdentificationServiceData"]["relationKey"]["id"].as_i64()?;
+    let relation = world
+        .octopus
+        .relations(DOSSIER)
+        .into_iter()
+        .find(|r| r["relationIdentificationServiceData"]["relationKey"]["id"].as_i64() == Some(relation_id));
+    let Some(relation) = relation else {
+        return Some(format!(
+            "{} names relation {relation_id}, which Octopus does not have",
+            b.number
+        ));
+    };
+    let s = world.focus.state();
+    let (kind, id) = s.document(&b.id)?.customer.clone();
+    let customers = if kind == "company" { &s.companies } else { &s.contacts };
+    let customer = customers.iter().find(|c| c["id"] == id.as_str())?;
+    let names: Vec<&str> = ["name", "first_name", "last_name"]
+        .iter()
+        .filter_map(|f| customer[*f].as_str())
+        .collect();
+    let relation_text = format!(
+        "{} {}",
+        relation["name"].as_str().unwrap_or_default(),
+        relation["firstName"].as_str().unwrap_or_default()
+    );
+    (!names.iter().all(|n| relation_text.contains(n)))
+        .then(|| format!("{} is booked on relation {relation_text:?}, not on {names:?}", b.number))
+}
+
+/// Whether the booking's VAT per rate is Focus's `total.taxes`, and its bases differ from Focus's taxable amounts
+/// only by the payable's own rounding, on one rate (the mapping rule).
+fn wrong_vat_split(world: &PushWorld, b: &Booked, booking: &serde_json::Value) -> Option<String> {
+    let percentages: HashMap<String, Decimal> = world
+        .octopus
+        .state()
+        .dossiers
+        .get(&DOSSIER)
+        .map(|d| d.vat_codes.iter().map(|v| (v.code.clone(), v.percentage)).collect())
+        .unwrap_or_default();
+    let mut booked: BTreeMap<Decimal, (Decimal, Decimal)> = BTreeMap::new();
+    for line in booking["bookingLines"].as_array()? {
+        let code = line["vatCodeKey"].as_str().unwrap_or_default();
+        let Some(percentage) = percentages.get(code) else {
+            return Some(format!("{} uses VAT code {code:?}, unknown to the dossier", b.number));
+        };
+        let amount = |f: &str| Decimal::from_str_exact(&line[f].to_string()).unwrap_or_default();
+        let entry = booked
+            .entry((*percentage / Decimal::ONE_HUNDRED).normalize())
+            .or_default();
+        entry.0 += amount("baseAmount");
+        entry.1 += amount("vatAmount");
+    }
+    let (focus_taxes, payable) = {
+        let s = world.focus.state();
+        let doc = s.document(&b.id)?;
+        let rate_of = |r: &str| s.tax_rate(r).map_or(Decimal::ZERO, |t| t.rate);
+        (
+            crate::focus_sim::totals::taxes(doc, rate_of),
+            crate::focus_sim::totals::document_totals(doc, rate_of).1,
+        )
+    };
+    let focus: BTreeMap<Decimal, (Decimal, Decimal)> = focus_taxes
+        .iter()
+        .map(|(rate, taxable, tax)| (rate.normalize(), (*taxable, *tax)))
+        .collect();
+    if focus.keys().ne(booked.keys()) {
+        return Some(format!(
+            "{}: rates {:?} in Focus, {:?} booked",
+            b.number,
+            focus.keys(),
+            booked.keys()
+        ));
+    }
+    let rounding = payable - focus.values().map(|(t, v)| t + v).sum::<Decimal>();
+    let mut base_differences = Vec::new();
+    for (rate, (taxable, tax)) in &focus {
+        let (base, vat) = booked[rate];
+        if vat != *tax {
+            return Some(format!("{}: VAT at {rate} is {vat}, Focus says {tax}", b.number));
+        }
+        if base != *taxable {
+            base_differences.push(base - taxable);
+        }
+    }
+    let explained = base_differences.is_empty() || (base_differences.len() == 1 && base_differences[0] == rounding);
+    (!explained).then(|| {
+        format!(
+            "{}: bases differ from Focus's taxable by {base_differences:?} (payable rounding {rounding})",
+            b.number
+        )
+    })
+}
+
+/// A `needs_review` record is explained when Focus's document no longer matches its booking (changed or deleted).
+fn changed_after_posting(
+    world: &PushWorld,
+    id: &str,
+    sales: &[(SimBookingKey, Decimal, Option<String>)],
+    number: &str,
+) -> bool {
+    let Some((_, amount, _)) = sales.iter().find(|s| s.2.as_deref() == Some(number)) else {
+        return false;
+    };
+    let s = world.focus.state();
+    match s.document(id) {
+        None => true,
+        Some(_) => {
+            drop(s);
+            world.focus.payable(id) != amount.abs()
+        }
+    }
+}
+
+/// A `failed` record is explained when the simulators' state gives its reason: a tax rate the connection has not
+/// mapped (the only permanent refusal the run's documents can meet).
+fn failure_explained(world: &PushWorld, id: &str, record: Option<&focus_octopus::store::DocumentRecord>) -> bool {
+    let Some(error) = record.and_then(|r| r.last_error.as_ref()) else {
+        return false;
+    };
+    let mapped = push_config().vat_codes;
+    let s = world.focus.state();
+    let Some(doc) = s.document(id) else { return false };
+    error.code == "VAT_RATE_UNMAPPED" && doc.lines.iter().any(|l| !mapped.contains_key(&l.tax_rate))
 }
 
 /// Days on which the connection's booking budget was used up.
@@ -676,6 +1022,12 @@ async fn check(
         .filter(|(k, ..)| k.journal == "V1" || k.journal == "V2")
         .map(|(k, amount, reference, _)| (k, amount, reference))
         .collect();
+    let booking_data: HashMap<(String, i32), serde_json::Value> = world
+        .octopus
+        .bookings(DOSSIER)
+        .into_iter()
+        .map(|(k, _, _, data)| ((k.journal, k.document_nr), data))
+        .collect();
     let documents = world.deployment.store.documents();
     let mut records = HashMap::new();
     for b in booked {
@@ -697,14 +1049,29 @@ async fn check(
             payable
         };
         match matching.as_slice() {
-            [one] if one.1 == expected => {}
+            [one] if one.1 == expected => {
+                let journal = if b.kind == DocumentKind::CreditNote { "V2" } else { "V1" };
+                if one.0.journal != journal {
+                    problems.push(format!(
+                        "{} is in journal {} instead of {journal}",
+                        b.number, one.0.journal
+                    ));
+                }
+                let data = &booking_data[&(one.0.journal.clone(), one.0.document_nr)];
+                if let Some(problem) = wrong_relation(world, b, data) {
+                    problems.push(problem);
+                }
+                if let Some(problem) = wrong_vat_split(world, b, data) {
+                    problems.push(problem);
+                }
+            }
             [one] => problems.push(format!("{} booked {} instead of {expected}", b.number, one.1)),
             many => problems.push(format!("{} has {} bookings", b.number, many.len())),
         }
     }
     let strays = sales.len().saturating_sub(booked.len());
     out.push(Invariant {
-        name: "1. exactly one Octopus booking per booked Focus document, amounts equal to the cent",
+        name: "1. exactly one Octopus booking per booked Focus document, to the cent, in its journal, for its customer, with Focus's VAT per rate",
         held: problems.is_empty() && strays == 0,
         detail: if problems.is_empty() && strays == 0 {
             format!("{} documents ↔ {} bookings", booked.len(), sales.len())
@@ -727,12 +1094,46 @@ async fn check(
             None => unfinished.push(format!("{} has no record", b.number)),
         }
     }
+    // The same, from the simulators' truth: every document Focus holds as booked since the start date has exactly
+    // one Octopus booking, or a record whose reason the simulators' state explains.
+    let focus_booked: Vec<(String, String, DocumentKind)> = {
+        let s = world.focus.state();
+        let start = push_config().start_date;
+        s.documents
+            .iter()
+            .filter(|d| d.status != "draft" && d.date.is_some_and(|day| day >= start))
+            .filter_map(|d| {
+                let kind = match d.kind {
+                    crate::focus_sim::DocKind::Invoice => DocumentKind::Invoice,
+                    crate::focus_sim::DocKind::CreditNote => DocumentKind::CreditNote,
+                };
+                Some((d.id.clone(), d.number.clone()?, kind))
+            })
+            .collect()
+    };
+    for (id, number, kind) in &focus_booked {
+        let bookings = sales.iter().filter(|s| s.2.as_deref() == Some(number.as_str())).count();
+        let doc = DocumentRef::new(*kind, id.as_str()).expect("a valid id");
+        let record = documents.get(&world.conn, &doc).await.ok().flatten();
+        let state = record.as_ref().map(|r| r.state);
+        match (bookings, state) {
+            (1, Some(DocumentState::Posted)) => {}
+            (1, Some(DocumentState::NeedsReview)) if changed_after_posting(world, id, &sales, number) => {}
+            (0, Some(DocumentState::Failed)) if failure_explained(world, id, record.as_ref()) => {}
+            (n, state) => unfinished.push(format!(
+                "Focus {number}: {n} Octopus bookings, our record {}",
+                state.map_or("missing".to_owned(), |s| s.to_string())
+            )),
+        }
+    }
     let queued = world.queued().await;
     out.push(Invariant {
-        name: "2. every document posted, failed with a reason, or needs_review; none lost or stuck",
-        held: unfinished.is_empty() && queued == 0,
+        name: "2. every document posted, failed with a reason, or needs_review; none lost or stuck (checked against the simulators)",
+        held: unfinished.is_empty() && queued == 0 && focus_booked.len() == booked.len(),
         detail: format!(
-            "{} unfinished {:?}; {queued} messages still queued",
+            "{} booked in Focus (run booked {}); {} unfinished {:?}; {queued} messages still queued",
+            focus_booked.len(),
+            booked.len(),
             unfinished.len(),
             &unfinished[..unfinished.len().min(5)]
         ),
@@ -775,7 +1176,7 @@ async fn check(
 
     // 4. No partner limit exceeded, no relation twice.
     let over = world.octopus.over_limit();
-    let (max_minute, throttled) = world.focus.rate_limit_record();
+    let traffic = world.focus.traffic();
     let over_budget: Vec<(NaiveDate, u32)> = world
         .octopus
         .state()
@@ -803,7 +1204,8 @@ async fn check(
         c.len()
     };
     let held = over.is_empty()
-        && max_minute <= RATE_LIMIT
+        && traffic.max_sent_in_minute <= RATE_LIMIT
+        && traffic.throttled_outside_storms == 0
         && over_budget.is_empty()
         && external_ids.len() == relation_count
         && relation_count == used_customers;
@@ -811,9 +1213,13 @@ async fn check(
         name: "4. no partner limit exceeded, no relation created twice",
         held,
         detail: format!(
-            "Octopus refusals past a limit {}; our booking budget overspent on {} days; Focus busiest minute {max_minute}/{RATE_LIMIT} ({throttled} answered 429); {relation_count} relations for {used_customers} customers",
+            "Octopus refusals past a limit {}; our booking budget overspent on {} days; Focus: most requests we sent in a minute {}/{RATE_LIMIT}, {} answered 429 ({} outside the {} storms); {relation_count} relations for {used_customers} customers",
             over.len(),
-            over_budget.len()
+            over_budget.len(),
+            traffic.max_sent_in_minute,
+            traffic.throttled,
+            traffic.throttled_outside_storms,
+            traffic.storms,
         ),
     });
 

@@ -882,6 +882,7 @@ async fn push_steady_state(scale: &Scale, targets: &mut Targets) -> anyhow::Resu
             6.0,
         ),
     ];
+    println!();
     println!("## Push, steady state ({posted} documents posted, {kept} records redelivered)");
     println!();
     println!("| per posted document | measured | target |");
