@@ -726,18 +726,7 @@ async fn a_document_that_cannot_be_read_is_parked_and_the_invoices_behind_it_in_
         None,
     );
     world.focus.book_invoice(&poison, march(2)).await;
-    let mut behind = Vec::new();
-    for n in 0..3 {
-        let (id, _) = world
-            .focus
-            .invoice(
-                ("company", &company),
-                vec![line(dec!(1), Decimal::from(10 + n), rates::VAT_21)],
-                march(3),
-            )
-            .await;
-        behind.push(id);
-    }
+    let behind = three_invoices(&world, &company).await;
 
     // The schedule as SQS and the puller run it: rounds of six simulated minutes.
     let started = world.clock_now();
@@ -814,18 +803,7 @@ async fn two_posters_on_one_message_book_it_once_and_neither_parks_it() {
     let company = world
         .focus
         .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
-    let mut ids = Vec::new();
-    for n in 0..3 {
-        let (id, _) = world
-            .focus
-            .invoice(
-                ("company", &company),
-                vec![line(dec!(1), Decimal::from(10 + n), rates::VAT_21)],
-                march(3),
-            )
-            .await;
-        ids.push(id);
-    }
+    let ids = three_invoices(&world, &company).await;
     let slow = world.receive_batch().await.expect("the batch");
     // Its visibility timeout runs out while the first poster still works: SQS hands the same messages on.
     world.abandon(&slow).await;
@@ -858,4 +836,21 @@ async fn two_posters_on_one_message_book_it_once_and_neither_parks_it() {
         let record = record(&world, id).await;
         assert_eq!(record.state, DocumentState::Posted, "{:?}", record.last_error);
     }
+}
+
+/// Three invoices of 10, 11 and 12 for `company`, booked in Focus on 3 March.
+async fn three_invoices(world: &PushWorld, company: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let (id, _) = world
+            .focus
+            .invoice(
+                ("company", company),
+                vec![line(dec!(1), Decimal::from(10 + n), rates::VAT_21)],
+                march(3),
+            )
+            .await;
+        ids.push(id);
+    }
+    ids
 }

@@ -289,22 +289,14 @@ impl Journals<'_> {
             Ok(_) => return Ok(Some(intent.clone())),
             Err(err) => err,
         };
-        let reasons = err.as_service_error().and_then(|e| match e {
-            TransactWriteItemsError::TransactionCanceledException(canceled) => canceled.cancellation_reasons.clone(),
-            _ => None,
-        });
-        let Some(reasons) = reasons else {
-            return Err(StoreError::aws("TransactWriteItems", err));
-        };
-        let failed = |i: usize| reasons.get(i).and_then(|r| r.code.as_deref()) == Some("ConditionalCheckFailed");
-        if failed(1) {
-            let old: Option<HashMap<String, AttributeValue>> = reasons.get(1).and_then(|r| r.item.clone());
+        let reasons = cancellation_reasons(err)?;
+        if let Some(old) = reasons.refused(1) {
             return Err(refused(doc, old, DocumentState::Posting));
         }
-        if failed(0) {
+        if reasons.failed(0) {
             return Ok(None);
         }
-        Err(StoreError::aws("TransactWriteItems", err))
+        Err(reasons.unexplained())
     }
 
     /// Octopus accepted (or, after a -13, confirmed) the booking of the intent: in one transaction the document
@@ -415,29 +407,21 @@ impl Journals<'_> {
             Ok(_) => return Ok(()),
             Err(err) => err,
         };
-        let reasons = err.as_service_error().and_then(|e| match e {
-            TransactWriteItemsError::TransactionCanceledException(canceled) => canceled.cancellation_reasons.clone(),
-            _ => None,
-        });
-        let Some(reasons) = reasons else {
-            return Err(StoreError::aws("TransactWriteItems", err));
-        };
-        let failed = |i: usize| reasons.get(i).and_then(|r| r.code.as_deref()) == Some("ConditionalCheckFailed");
-        if failed(1) {
-            let old: Option<HashMap<String, AttributeValue>> = reasons.get(1).and_then(|r| r.item.clone());
+        let reasons = cancellation_reasons(err)?;
+        if let Some(old) = reasons.refused(1) {
             return Err(refused(doc, old, DocumentState::Posted));
         }
-        if failed(0) {
+        if reasons.failed(0) {
             return Err(StoreError::Contended {
                 what: format!("the intent of journal {} (it no longer names {doc})", booking.journal),
             });
         }
-        if failed(2) {
+        if reasons.failed(2) {
             return Err(StoreError::AlreadyExists {
                 what: format!("Booking {booking} (recorded for another document)"),
             });
         }
-        Err(StoreError::aws("TransactWriteItems", err))
+        Err(reasons.unexplained())
     }
 
     /// Drops `doc`'s intent when Octopus refused its booking for good (nothing was booked under the number).
@@ -506,5 +490,41 @@ impl Journals<'_> {
             .await
             .map_err(|e| StoreError::aws("PutItem", e))?;
         Ok(counter)
+    }
+}
+
+/// Why a transaction was cancelled, item by item.
+struct Cancelled {
+    reasons: Vec<aws_sdk_dynamodb::types::CancellationReason>,
+    err: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
+}
+
+/// The cancellation reasons of a failed transaction; any other failure is the store's error.
+fn cancellation_reasons(
+    err: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
+) -> Result<Cancelled, StoreError> {
+    let reasons = err.as_service_error().and_then(|e| match e {
+        TransactWriteItemsError::TransactionCanceledException(canceled) => canceled.cancellation_reasons.clone(),
+        _ => None,
+    });
+    match reasons {
+        Some(reasons) => Ok(Cancelled { reasons, err }),
+        None => Err(StoreError::aws("TransactWriteItems", err)),
+    }
+}
+
+impl Cancelled {
+    /// Whether the condition of item `i` failed.
+    fn failed(&self, i: usize) -> bool {
+        self.reasons.get(i).and_then(|r| r.code.as_deref()) == Some("ConditionalCheckFailed")
+    }
+
+    /// Item `i` as it was, when its condition failed.
+    fn refused(&self, i: usize) -> Option<Option<HashMap<String, AttributeValue>>> {
+        self.failed(i).then(|| self.reasons.get(i).and_then(|r| r.item.clone()))
+    }
+
+    fn unexplained(self) -> StoreError {
+        StoreError::aws("TransactWriteItems", self.err)
     }
 }
