@@ -53,6 +53,10 @@ enum Command {
         /// The receiver's Function URL followed by /oauth/callback, as registered on the Focus Marketplace.
         #[arg(long)]
         redirect_uri: String,
+        /// Accept an approval by another Focus account than the one that approved before. Without it such an
+        /// approval is refused (FOCUS_ACCOUNT_CHANGED), so the source of the books cannot change unnoticed.
+        #[arg(long)]
+        switch_account: bool,
     },
     /// List the Focus departments the authorisation can see (run `connect-focus` first).
     Departments,
@@ -134,8 +138,12 @@ impl Command {
             Command::Doctor { receiver_url } => {
                 json!({ "action": "doctor", "connection": c, "receiver_url": receiver_url })
             }
-            Command::ConnectFocus { redirect_uri } => {
-                json!({ "action": "connect-focus", "connection": c, "redirect_uri": redirect_uri })
+            Command::ConnectFocus {
+                redirect_uri,
+                switch_account,
+            } => {
+                json!({ "action": "connect-focus", "connection": c, "redirect_uri": redirect_uri,
+                        "switch_account": switch_account })
             }
             Command::Departments => json!({ "action": "focus-departments", "connection": c }),
             Command::Dossiers => json!({ "action": "octopus-dossiers", "connection": c }),

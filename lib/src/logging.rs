@@ -20,10 +20,12 @@ use tracing_subscriber::fmt::MakeWriter;
 
 pub const REDACTED: &str = "[redacted]";
 
-/// Shorter values are too likely to be ordinary words or numbers to be replaced everywhere.
+/// Shorter secrets (a short password) are replaced only where they stand as a whole word: anywhere, they would
+/// also be ordinary words or numbers.
 const MIN_SECRET_LEN: usize = 8;
 
 static SECRETS: LazyLock<RwLock<BTreeSet<String>>> = LazyLock::new(|| RwLock::new(BTreeSet::new()));
+static SHORT_SECRETS: LazyLock<RwLock<BTreeSet<String>>> = LazyLock::new(|| RwLock::new(BTreeSet::new()));
 
 static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     let field = r#"access_token|refresh_token|client_secret|password|secret|token|dossiertoken|authorization|software_house_uuid|softwarehouseuuid"#;
@@ -47,18 +49,54 @@ static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     .collect()
 });
 
-/// Remembers `value` as a secret: from now on it is replaced in every log line.
+/// Remembers `value` as a secret: from now on it is replaced in every log line, run report, document record and
+/// published report, as written and as it appears inside a JSON string (the production log format escapes `"`, `\`
+/// and control characters).
 pub fn register_secret(value: &str) {
     let value = value.trim();
-    if value.len() < MIN_SECRET_LEN {
+    if value.is_empty() {
         return;
     }
-    if SECRETS.read().is_ok_and(|s| s.contains(value)) {
+    let escaped = serde_json::to_string(value).expect("a string serialises");
+    let escaped = &escaped[1..escaped.len() - 1];
+    let set = if value.chars().count() < MIN_SECRET_LEN {
+        &SHORT_SECRETS
+    } else {
+        &SECRETS
+    };
+    if set.read().is_ok_and(|s| s.contains(value) && s.contains(escaped)) {
         return;
     }
-    if let Ok(mut secrets) = SECRETS.write() {
+    if let Ok(mut secrets) = set.write() {
         secrets.insert(value.to_owned());
+        secrets.insert(escaped.to_owned());
     }
+}
+
+/// `text` with every whole-word occurrence of `secret` replaced (its neighbours are not letters or digits).
+fn replace_whole_words(text: &str, secret: &str) -> Option<String> {
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find(secret) {
+        let before = if at == 0 {
+            out.chars().next_back()
+        } else {
+            rest[..at].chars().next_back()
+        };
+        let after = rest[at + secret.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if word(before) || word(after) {
+            out.push_str(secret);
+        } else {
+            out.push_str(REDACTED);
+            changed = true;
+        }
+        rest = &rest[at + secret.len()..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
 }
 
 /// Registers a secret's text: the text itself and, when it is a JSON object, each of its string values except the
@@ -86,6 +124,13 @@ pub fn redact(line: &str) -> Cow<'_, str> {
         for secret in secrets.iter() {
             if out.contains(secret.as_str()) {
                 out = Cow::Owned(out.replace(secret.as_str(), REDACTED));
+            }
+        }
+    }
+    if let Ok(secrets) = SHORT_SECRETS.read() {
+        for secret in secrets.iter() {
+            if let Some(changed) = replace_whole_words(&out, secret) {
+                out = Cow::Owned(changed);
             }
         }
     }
@@ -193,5 +238,22 @@ mod tests {
         register_secret_text(r#"{"user":"bookkeeper@example.be","password":"correct horse battery"}"#);
         let out = redact("login failed for bookkeeper@example.be with correct horse battery staple");
         assert_eq!(out, "login failed for bookkeeper@example.be with [redacted] staple");
+    }
+
+    #[test]
+    fn a_secret_is_replaced_as_it_appears_inside_a_json_log_line() {
+        register_secret(r#"pa"ss\word-with-quote"#);
+        let line = serde_json::json!({ "message": r#"Octopus said: bad pa"ss\word-with-quote"# }).to_string();
+        assert!(line.contains(r#"pa\"ss\\word"#), "escaped in JSON: {line}");
+        let out = redact(&line);
+        assert!(!out.contains("word-with-quote"), "{out}");
+    }
+
+    #[test]
+    fn a_short_secret_is_replaced_where_it_stands_alone_and_words_containing_it_stay() {
+        register_secret("k3y!9");
+        assert_eq!(redact("password k3y!9 refused"), "password [redacted] refused");
+        assert_eq!(redact("\"k3y!9\""), "\"[redacted]\"");
+        assert_eq!(redact("turkey k3y!95 stays"), "turkey k3y!95 stays");
     }
 }

@@ -777,11 +777,11 @@ pub fn customers(focus: &crate::focus_sim::FocusSim) -> Vec<(&'static str, Strin
     let companies = [
         (Some("BE0477472701"), "BE"),
         (Some("BE 0899.623.035"), "BE"),
-        (Some("be 0412.345.678"), "BE"),
-        (Some("NL163392705B01"), "NL"),
+        (Some("be 0412.345.614"), "BE"),
+        (Some("NL004495445B01"), "NL"),
         (Some("DE129273398"), "DE"),
         (Some("FR40303265045"), "FR"),
-        (Some("CHE-123.456.789"), "CH"),
+        (Some("CHE-116.281.710"), "CH"),
         (None, "BE"),
         (None, "US"),
     ];
@@ -790,7 +790,7 @@ pub fn customers(focus: &crate::focus_sim::FocusSim) -> Vec<(&'static str, Strin
         // Distinct VAT numbers per company where the format allows: the Belgian ones get their own digits.
         let vat = vat.map(|v| {
             if country == "BE" && i >= companies.len() {
-                format!("BE0{:03}.{:03}.{:03}", 400 + i, 100 + i, 200 + i)
+                crate::fixtures::belgian_vat(400 + i as u32)
             } else {
                 v.to_owned()
             }

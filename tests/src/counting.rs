@@ -55,3 +55,14 @@ pub fn counted_dynamodb(config: &aws_config::SdkConfig) -> (aws_sdk_dynamodb::Cl
     );
     (client, counter)
 }
+
+/// A Secrets Manager client on `config` whose operations are counted.
+pub fn counted_secrets(config: &aws_config::SdkConfig) -> (aws_sdk_secretsmanager::Client, OperationCounter) {
+    let counter = OperationCounter::default();
+    let client = aws_sdk_secretsmanager::Client::from_conf(
+        aws_sdk_secretsmanager::config::Builder::from(config)
+            .interceptor(counter.clone())
+            .build(),
+    );
+    (client, counter)
+}

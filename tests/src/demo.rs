@@ -534,7 +534,7 @@ fn seed_customers(focus: &FocusSim, octopus: &OctopusSim) -> Vec<(&'static str, 
     let mut customers = crate::chaos::customers(focus);
     for i in 0..10 {
         let name = format!("Bestaande Klant {i} NV");
-        let vat = format!("BE0{}.{:03}.{:03}", 800 + i, 300 + i, 500 + i);
+        let vat = crate::fixtures::belgian_vat(800 + i);
         customers.push(("company", focus.add_company(&name, Some(&vat), "BE")));
         if i < 8 {
             octopus.add_relation(
@@ -548,7 +548,7 @@ fn seed_customers(focus: &FocusSim, octopus: &OctopusSim) -> Vec<(&'static str, 
     for i in 0..3 {
         octopus.add_relation(
             DOSSIER,
-            json!({ "name": format!("Octopus Klant {i} BV"), "vatNr": format!("BE0{}.{:03}.{:03}", 900 + i, 100 + i, 700 + i).replace('.', ""),
+            json!({ "name": format!("Octopus Klant {i} BV"), "vatNr": crate::fixtures::belgian_vat(900 + i).replace('.', ""),
                     "country": "BE", "city": "Brugge", "streetAndNr": "Markt 1", "postalCode": "8000" }),
         );
     }

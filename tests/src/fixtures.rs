@@ -160,6 +160,8 @@ impl FocusWorld {
             access_token: Some(access),
             refresh_token: Some(refresh),
             expires_at: Some(test_start() + chrono::Duration::seconds(crate::focus_sim::ACCESS_TOKEN_LIFETIME)),
+            authorised_at: Some(test_start()),
+            account_id: None,
         };
         aws.secrets
             .create_secret()
@@ -212,4 +214,18 @@ impl FocusWorld {
         use focus_octopus::clock::Clock;
         self.clock.now()
     }
+}
+
+/// A valid Belgian enterprise number (ten digits, mod-97 check) made from `n` (below 6,000,000): distinct `n`, distinct
+/// numbers. The sync refuses numbers with a wrong check, so fixtures need real-looking ones.
+pub fn belgian_enterprise_number(n: u32) -> String {
+    assert!(n < 6_000_000, "{n} gives more than eight digits");
+    let body = 4_000_000 + u64::from(n);
+    format!("0{body:07}{:02}", 97 - body % 97)
+}
+
+/// [`belgian_enterprise_number`] as a VAT number in Octopus's form, `BE0xxx.xxx.xxx`.
+pub fn belgian_vat(n: u32) -> String {
+    let d = belgian_enterprise_number(n);
+    format!("BE{}.{}.{}", &d[..4], &d[4..7], &d[7..])
 }

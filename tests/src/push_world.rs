@@ -110,6 +110,8 @@ impl PushWorld {
             access_token: Some(access),
             refresh_token: Some(refresh),
             expires_at: Some(clock.now() + chrono::Duration::seconds(focus_sim::ACCESS_TOKEN_LIFETIME)),
+            authorised_at: Some(clock.now()),
+            account_id: None,
         };
         let octopus_secret = json!({
             "user": octopus_sim::USER, "password": octopus_sim::PASSWORD,
@@ -377,6 +379,54 @@ impl PushWorld {
 }
 
 impl PushWorld {
+    /// A second connection of the same Focus account: its own approval (pair), webhook secret and settings, the
+    /// same Octopus login. Its webhook URL is registered too, so Focus sends it every department's events.
+    pub async fn add_connection(&self, name: &str, config: &ConnectionConfig, webhook_secret: &str) -> ConnectionId {
+        let conn = ConnectionId::new(name).expect("valid id");
+        let prefix = &self.aws.table_name;
+        let (access, refresh) = self.focus.issue_token_pair();
+        let oauth = FocusOAuthSecret {
+            client_id: focus_sim::CLIENT_ID.into(),
+            client_secret: focus_sim::CLIENT_SECRET.into(),
+            access_token: Some(access),
+            refresh_token: Some(refresh),
+            expires_at: Some(self.clock.now() + chrono::Duration::seconds(focus_sim::ACCESS_TOKEN_LIFETIME)),
+            authorised_at: Some(self.clock.now()),
+            account_id: None,
+        };
+        let octopus_secret = json!({
+            "user": octopus_sim::USER, "password": octopus_sim::PASSWORD,
+            "software_house_uuid": octopus_sim::SOFTWARE_HOUSE_UUID,
+        });
+        for (kind, text) in [
+            ("focus-oauth", serde_json::to_string(&oauth).expect("serialisable")),
+            ("octopus", octopus_secret.to_string()),
+            ("webhook", webhook_secret.to_owned()),
+        ] {
+            self.aws
+                .secrets
+                .create_secret()
+                .name(format!("{prefix}/{conn}/{kind}"))
+                .secret_string(text)
+                .send()
+                .await
+                .expect("moto creates the secret");
+        }
+        self.deployment
+            .store
+            .connections()
+            .create(&conn, config, self.clock.now())
+            .await
+            .expect("a new connection");
+        let types = focus_octopus::focus::EventType::RELEVANT
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect();
+        let url = format!("{}/hooks/{conn}/{webhook_secret}", self.function_url());
+        self.focus.state().webhooks.push((url, types));
+        conn
+    }
+
     /// The same deployment with another queue address (for a queue that is down).
     pub fn deployment_with_queue(&self, queue_url: &str) -> Deployment {
         Deployment::new(

@@ -224,6 +224,64 @@ async fn the_oauth_callback_refuses_a_wrong_state_and_stores_the_pair_for_a_good
     assert_eq!(status, 400, "a state works once");
 }
 
+/// `connect-focus` and the approval, as a user does them (as `account` when another Focus account approves).
+async fn approve(world: &PushWorld, account: Option<&str>, switch_account: bool) -> (u16, String) {
+    let redirect = format!("{}/oauth/callback", world.function_url());
+    let link = run(
+        world,
+        json!({"action": "connect-focus", "connection": "bakkerij", "redirect_uri": redirect,
+               "switch_account": switch_account}),
+    )
+    .await
+    .unwrap();
+    let url = reqwest::Url::parse(link["url"].as_str().unwrap()).unwrap();
+    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let code = match account {
+        Some(account) => world.focus.authorization_code_as(&redirect, account),
+        None => world.focus.authorization_code(&redirect),
+    };
+    let r = reqwest::Client::new()
+        .get(&redirect)
+        .query(&[("code", code.as_str()), ("state", state.as_str())])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// The source of the books must not change unnoticed: a bookkeeper logged in to another Focus account (another
+/// client's) who approves the integration would otherwise point this dossier at that account's invoices.
+#[tokio::test]
+async fn an_approval_by_another_focus_account_is_refused_unless_the_switch_was_asked_for() {
+    let world = PushWorld::start().await;
+    let (status, page) = approve(&world, None, false).await;
+    assert_eq!(status, 200, "{page}");
+    let first = secret(&world).await;
+    let account = world.focus.state().account_id.clone();
+    assert_eq!(
+        first["account_id"],
+        account.as_str(),
+        "the approving account is recorded"
+    );
+
+    let (status, page) = approve(&world, Some("5d0a7c1e-other-account"), false).await;
+
+    assert_eq!(status, 409, "{page}");
+    for part in [
+        "FOCUS_ACCOUNT_CHANGED",
+        "5d0a7c1e-other-account",
+        account.as_str(),
+        "--switch-account",
+    ] {
+        assert!(page.contains(part), "{part}: {page}");
+    }
+    assert_eq!(secret(&world).await, first, "nothing was stored");
+
+    let (status, page) = approve(&world, Some("5d0a7c1e-other-account"), true).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(secret(&world).await["account_id"], "5d0a7c1e-other-account");
+}
+
 async fn secret(world: &PushWorld) -> Value {
     let out = world
         .aws
@@ -279,7 +337,7 @@ async fn import_relations_brings_fifty_octopus_customers_into_an_empty_focus_onc
 async fn two_customer_lists(world: &PushWorld) -> Vec<String> {
     let mut shared = Vec::new();
     for i in 0..145u32 {
-        let digits = format!("{:010}", 400_000_000 + i);
+        let digits = focus_octopus_tests::fixtures::belgian_enterprise_number(i);
         let (focus_vat, octopus_vat) = match i % 3 {
             0 => (
                 Some(format!("BE {} {} {}", &digits[..4], &digits[4..7], &digits[7..])),
@@ -400,7 +458,7 @@ async fn match_customers_reports_exact_counts_links_145_and_the_next_sync_create
 #[tokio::test]
 async fn a_login_with_three_dossiers_connects_the_chosen_one_and_lists_only_sales_journals() {
     let world = PushWorld::start().await;
-    world.octopus.add_dossier(1003, "Peeters Catering BV", "BE0555.666.777");
+    world.octopus.add_dossier(1003, "Peeters Catering BV", "BE0555.666.775");
 
     let dossiers = run(&world, json!({"action": "octopus-dossiers", "connection": "bakkerij"}))
         .await

@@ -98,6 +98,7 @@ proptest! {
                 .collect(),
             taxes,
             payable,
+            discount_percentages: Vec::new(),
             currency: "EUR".into(),
             exchange_rate: Decimal::ONE,
         };

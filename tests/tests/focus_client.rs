@@ -424,9 +424,9 @@ async fn the_authorisation_code_is_exchanged_once_and_stored() {
     let code = world.sim.authorization_code(redirect);
     let client = world.client();
 
-    client.exchange_code(&code, redirect).await.unwrap();
+    client.exchange_code(&code, redirect, false).await.unwrap();
     let stored = world.secret().await;
-    let err = client.exchange_code(&code, redirect).await.unwrap_err();
+    let err = client.exchange_code(&code, redirect, false).await.unwrap_err();
 
     assert!(
         world

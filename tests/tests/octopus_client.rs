@@ -66,7 +66,7 @@ async fn the_login_can_list_the_dossiers_it_may_open() {
     let dossiers = world.client().dossiers().await.unwrap();
     let ids: Vec<_> = dossiers.iter().map(|d| d.dossier_key.id).collect();
     assert_eq!(ids, [DOSSIER, OTHER_DOSSIER]);
-    assert_eq!(dossiers[0].vat_nr.as_deref(), Some("BE0412.345.678"));
+    assert_eq!(dossiers[0].vat_nr.as_deref(), Some("BE0412.345.614"));
 }
 
 #[tokio::test]
@@ -607,4 +607,55 @@ async fn a_5xx_to_an_operation_of_two_calls_a_day_is_not_retried_and_leaves_the_
     let codes = client.refresh_vat_codes().await.unwrap();
     assert!(!codes.is_empty(), "the second call of the day is still there");
     assert!(world.sim.over_limit().is_empty());
+}
+
+/// Recorded from the real service: `""` for empty texts, `0` for an absent external id or account, purchase and
+/// line-less bookings in the sales feed, and purchase VAT codes beside the sales ones.
+#[tokio::test]
+async fn octopus_s_empty_forms_read_as_none_and_purchases_are_told_from_sales() {
+    let world = OctopusWorld::start().await;
+    world.sim.add_relation(
+        DOSSIER,
+        serde_json::json!({ "name": "Particulier Jansens", "country": "BE", "vatType": 7 }),
+    );
+    let client = world.client();
+
+    let relations = client.all_relations().await.unwrap();
+    let raw = world.sim.relations(DOSSIER);
+    assert_eq!(raw[0]["vatNr"], "", "the simulator answers as Octopus does");
+    assert_eq!(raw[0]["relationIdentificationServiceData"]["externalRelationId"], 0);
+    assert_eq!(relations[0].vat_nr, None, "\"\" is no VAT number");
+    assert_eq!(relations[0].email, None);
+    assert_eq!(
+        relations[0].relation_identification_service_data.external_relation_id,
+        None
+    );
+
+    let since = world.clock_now() - Duration::days(1);
+    let bookings = client.modified_bookings(None, None, since).await.unwrap();
+    let purchases: Vec<_> = bookings.iter().filter(|b| b.journal_key == "A1").collect();
+    assert_eq!(purchases.len(), 2, "purchases come in the same feed");
+    assert!(
+        purchases.iter().any(|b| b.booking_lines.is_empty()),
+        "one without lines"
+    );
+    assert!(purchases.iter().all(|b| b.reference.is_none()), "\"\" is no reference");
+    let payments = client.modified_financial_bookings(None, None, since).await.unwrap();
+    let line = &payments
+        .iter()
+        .find(|b| b.journal_key == "F2")
+        .expect("the bank line")
+        .booking_lines[0];
+    assert_eq!(
+        (line.account_key, line.relation_id, line.external_relation_id),
+        (None, None, None)
+    );
+
+    let codes = client.vat_codes().await.unwrap();
+    let purchase_codes: Vec<&str> = codes
+        .iter()
+        .filter(|c| !c.is_sales())
+        .map(|c| c.code.as_str())
+        .collect();
+    assert_eq!(purchase_codes, ["D21", "I21"]);
 }

@@ -328,7 +328,8 @@ async fn a_malformed_modified_timestamp_gets_500_and_an_empty_feed_404() {
     let (status, _) = raw_get(
         &world.sim,
         &token,
-        "/balancings/modified?modifiedTimeStamp=2026-03-01%2010:00:00.000",
+        // Brussels time, now: after the purchases the dossier starts with.
+        "/balancings/modified?modifiedTimeStamp=2026-03-02%2010:00:00.000",
     )
     .await;
     assert_eq!(status, 404);

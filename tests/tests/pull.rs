@@ -51,6 +51,18 @@ async fn run(world: &PushWorld) -> focus_octopus::sync::puller::PullRun {
     run_puller(&world.deployment, &world.conn).await.expect("a run")
 }
 
+async fn record(world: &PushWorld, id: &str) -> focus_octopus::store::DocumentRecord {
+    let doc = DocumentRef::new(DocumentKind::Invoice, id).unwrap();
+    world
+        .deployment
+        .store
+        .documents()
+        .get(&world.conn, &doc)
+        .await
+        .unwrap()
+        .expect("a record")
+}
+
 fn amounts(world: &PushWorld, id: &str) -> Vec<Decimal> {
     world.focus.payments(id).into_iter().map(|p| p.1).collect()
 }
@@ -272,6 +284,7 @@ async fn a_payment_made_in_focus_is_booked_and_balanced_in_octopus_once_and_ours
     let balancings: Vec<_> = world.octopus.state().dossiers[&DOSSIER]
         .balancings
         .iter()
+        .filter(|b| b.debet.1 == "V1" || b.credit.1 == "V1")
         .map(|b| (b.debet.clone(), b.amount))
         .collect();
     assert_eq!(balancings, [((1, "V1".to_owned(), 1, -1), dec!(121))]);
@@ -298,6 +311,29 @@ async fn a_payment_made_in_focus_is_booked_and_balanced_in_octopus_once_and_ours
 async fn a_run_with_failures_is_published_to_the_report_topic_with_the_budgets_left() {
     let world = PushWorld::start().await;
     posted_invoices(&world, 1).await;
+    let (deployment, inbox_url) = with_report_inbox(&world).await;
+    world.octopus.fail_next(Operation::GetModifiedBalancings, 3, 503);
+    world.clock.advance(Duration::minutes(30));
+
+    let run = run_puller(&deployment, &world.conn).await.unwrap();
+
+    let report = run.report.unwrap();
+    assert_eq!(report.failed[0].code, "OCTOPUS_UNAVAILABLE");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("Octopus calls left today (2026-03-02): insertBuySellBooking 399/400")),
+        "{:?}",
+        report.notes
+    );
+    let published = published_reports(&world, &inbox_url).await;
+    assert_eq!(published.len(), 1);
+    assert!(published[0].contains("OCTOPUS_UNAVAILABLE"));
+}
+
+/// A deployment publishing its reports to a topic on moto, and the queue subscribed to it.
+async fn with_report_inbox(world: &PushWorld) -> (focus_octopus::sync::services::Deployment, String) {
     let sns = aws_sdk_sns::Client::new(&world.aws.config);
     let topic = sns
         .create_topic()
@@ -337,33 +373,127 @@ async fn a_run_with_failures_is_published_to_the_report_topic_with_the_budgets_l
     let deployment = world
         .deployment_with_queue(&world.aws.documents_queue_url)
         .with_reports(sns, topic_arn);
-    world.octopus.fail_next(Operation::GetModifiedBalancings, 3, 503);
-    world.clock.advance(Duration::minutes(30));
+    (deployment, inbox_url)
+}
 
-    let run = run_puller(&deployment, &world.conn).await.unwrap();
+/// Every report published so far (the messages' bodies).
+async fn published_reports(world: &PushWorld, inbox_url: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    loop {
+        let messages = world
+            .aws
+            .sqs
+            .receive_message()
+            .queue_url(inbox_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default();
+        if messages.is_empty() {
+            return bodies;
+        }
+        bodies.extend(messages.iter().filter_map(|m| m.body().map(str::to_owned)));
+    }
+}
 
-    let report = run.report.unwrap();
-    assert_eq!(report.failed[0].code, "OCTOPUS_UNAVAILABLE");
-    assert!(
-        report
-            .notes
-            .iter()
-            .any(|n| n.starts_with("Octopus calls left today (2026-03-02): insertBuySellBooking 399/400")),
-        "{:?}",
-        report.notes
+/// The user removed the integration in Focus (or Focus ended the authorisation): every Focus call would be refused.
+/// Found trying it as a user would: each document failed on its own, with a report each, and nothing came back
+/// after authorising again.
+#[tokio::test]
+async fn a_refused_focus_authorisation_pauses_the_connection_with_one_report_and_it_resumes_after_connect_focus() {
+    let world = PushWorld::start().await;
+    let (deployment, inbox_url) = with_report_inbox(&world).await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    world.focus.revoke_refresh_tokens();
+    world.focus.expire_access_tokens();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let (id, _) = world
+            .focus
+            .invoice(
+                ("company", &company),
+                vec![line(dec!(1), Decimal::from(10 + n), rates::VAT_21)],
+                march(3),
+            )
+            .await;
+        ids.push(id);
+    }
+
+    world.pump_with(&deployment, 10).await;
+    let refusals = world.focus.refreshes().1;
+    let requests = world.focus.received().len();
+    for _ in 0..3 {
+        world.clock.advance(Duration::minutes(30));
+        run_puller(&deployment, &world.conn).await.unwrap();
+        world.pump_with(&deployment, 10).await;
+    }
+
+    assert_eq!(refusals, 1, "Focus refused the authorisation once");
+    assert_eq!(
+        world.focus.refreshes().1,
+        refusals,
+        "then nothing more was asked of Focus"
     );
-    let published = world
-        .aws
-        .sqs
-        .receive_message()
-        .queue_url(&inbox_url)
+    assert_eq!(world.focus.received().len(), requests, "not by the puller either");
+    let reports = published_reports(&world, &inbox_url).await;
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("FOCUS_REAUTHORIZATION_REQUIRED") && reports[0].contains("connect-focus"));
+    for id in &ids {
+        let record = record(&world, id).await;
+        assert!(
+            record.state.awaits_posting(),
+            "{id} waits, not failed: {}",
+            record.state
+        );
+        assert_eq!(record.last_error.unwrap().code, "FOCUS_REAUTHORIZATION_REQUIRED");
+    }
+    let status = focus_octopus::sync::status::status(&deployment, &world.conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        status.paused.expect("status says why").code,
+        "FOCUS_REAUTHORIZATION_REQUIRED"
+    );
+    assert!(world.octopus.bookings(DOSSIER).is_empty());
+
+    // The bookkeeper runs connect-focus and approves: the next puller run resumes and the three are booked.
+    world.clock.advance(Duration::minutes(1));
+    authorise_again(&world).await;
+    world.clock.advance(Duration::minutes(30));
+    let resumed = run_puller(&deployment, &world.conn).await.unwrap();
+    world.pump_with(&deployment, 10).await;
+
+    assert_eq!(resumed.resumed, Some(3));
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 3);
+    for id in &ids {
+        assert_eq!(record(&world, id).await.state, DocumentState::Posted);
+    }
+    assert!(
+        published_reports(&world, &inbox_url).await.is_empty(),
+        "no report for the resumed run"
+    );
+}
+
+/// `connect-focus` as a user runs it: the link, approval in Focus, the callback on the receiver.
+async fn authorise_again(world: &PushWorld) {
+    let redirect = format!("{}/oauth/callback", world.function_url());
+    let link = focus_octopus::sync::authorise::authorize_link(&world.deployment, &world.conn, &redirect, false)
+        .await
+        .unwrap();
+    let url = reqwest::Url::parse(&link.url).unwrap();
+    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let code = world.focus.authorization_code(&redirect);
+    let answer = reqwest::Client::new()
+        .get(&redirect)
+        .query(&[("code", code.as_str()), ("state", state.as_str())])
         .send()
         .await
-        .unwrap()
-        .messages
-        .unwrap_or_default();
-    assert_eq!(published.len(), 1);
-    assert!(published[0].body().unwrap().contains("OCTOPUS_UNAVAILABLE"));
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200, "{}", answer.text().await.unwrap());
 }
 
 /// Found by the chaos run: documents whose messages were dead-lettered were lost. The head of a blocked FIFO group
@@ -527,4 +657,20 @@ async fn a_payment_booking_refused_for_its_number_follows_the_number_octopus_sta
         .map(|b| b.0.document_nr)
         .collect();
     assert!(booked.contains(&4), "{booked:?}");
+}
+
+/// A real dossier's balancings feed also carries the bookkeeper's purchases: they are not ours and cost nothing.
+#[tokio::test]
+async fn a_reconciled_purchase_invoice_in_the_same_feed_is_left_alone() {
+    let world = PushWorld::start().await;
+    let ids = posted_invoices(&world, 1).await;
+    world.octopus.reconcile(DOSSIER, &v1(1), dec!(121), march(10));
+
+    let pulled = run(&world).await;
+
+    assert_eq!(pulled.payments.balancings_seen, 2, "ours and the purchase's");
+    assert_eq!(pulled.payments.payments_registered, 1);
+    assert!(pulled.payments.failed.is_empty(), "{:?}", pulled.payments.failed);
+    assert_eq!(amounts(&world, &ids[0]), [dec!(121)]);
+    assert_eq!(world.focus.count("invoices.registerPayment"), 1);
 }

@@ -77,11 +77,11 @@ async fn book_a_month(world: &PushWorld, invoices: usize, credit_notes: usize) -
     for (i, (vat, country)) in [
         (Some("BE0477472701"), "BE"),
         (Some("BE 0899.623.035"), "BE"),
-        (Some("NL163392705B01"), "NL"),
+        (Some("NL004495445B01"), "NL"),
         (Some("DE129273398"), "DE"),
-        (Some("CHE-123.456.789"), "CH"),
+        (Some("CHE-116.281.710"), "CH"),
         (None, "BE"),
-        (Some("be 0412.345.678"), "BE"),
+        (Some("be 0412.345.614"), "BE"),
         (Some("FR40303265045"), "FR"),
     ]
     .into_iter()
@@ -311,7 +311,7 @@ async fn world_with_an_unmapped_export_invoice() -> (PushWorld, String, String) 
     let mut config = focus_octopus_tests::push_world::push_config();
     config.vat_codes.remove(rates::VAT_0_EXPORT);
     let world = PushWorld::start_with(config).await;
-    let company = world.focus.add_company("Export Ltd", Some("CHE-123.456.789"), "CH");
+    let company = world.focus.add_company("Export Ltd", Some("CHE-116.281.710"), "CH");
     let (export, _) = world
         .focus
         .invoice(
@@ -853,4 +853,234 @@ async fn three_invoices(world: &PushWorld, company: &str) -> Vec<String> {
         ids.push(id);
     }
     ids
+}
+
+/// Found trying a real account: `BE 0477.472.70` (a digit missing) was completed into `BE0047.747.270`, another
+/// company's number, and `BE12` turned a company into a private person.
+#[tokio::test]
+async fn a_customer_with_an_invalid_vat_number_is_refused_naming_it_and_the_invoices_behind_it_are_booked() {
+    let world = PushWorld::start().await;
+    let typo = world
+        .focus
+        .add_company("Feestzaal Het Anker BV", Some("BE 0477.472.70"), "BE");
+    let (refused, _) = world
+        .focus
+        .invoice(
+            ("company", &typo),
+            vec![line(dec!(1), dec!(50), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0899623035"), "BE");
+    let behind = three_invoices(&world, &company).await;
+
+    world.pump(10).await;
+
+    let parked = record(&world, &refused).await;
+    assert_eq!(parked.state, DocumentState::Failed);
+    let error = parked.last_error.expect("the reason");
+    assert_eq!(error.code, "CUSTOMER_VAT_NUMBER_INVALID");
+    for part in [
+        "Feestzaal Het Anker BV",
+        "BE 0477.472.70",
+        "10 digits",
+        "in Focus",
+        "resync --failed",
+    ] {
+        assert!(error.message.contains(part), "{part}: {}", error.message);
+    }
+    let relations = world.octopus.relations(DOSSIER);
+    assert!(
+        relations.iter().all(|r| r["name"] != "Feestzaal Het Anker BV"),
+        "nothing was sent for it"
+    );
+    for id in &behind {
+        assert_eq!(record(&world, id).await.state, DocumentState::Posted);
+    }
+    assert_eq!(world.queued().await, 0);
+
+    // Corrected in Focus, resynced: booked with the number exactly as typed, in Octopus's form.
+    for c in world
+        .focus
+        .state()
+        .companies
+        .iter_mut()
+        .filter(|c| c["id"] == typo.as_str())
+    {
+        c["vat_number"] = "BE 0477.472.701".into();
+    }
+    enqueue(&world, &refused, "resync").await;
+    world.pump(10).await;
+    assert_eq!(record(&world, &refused).await.state, DocumentState::Posted);
+    let relations = world.octopus.relations(DOSSIER);
+    let anker = relations
+        .iter()
+        .find(|r| r["name"] == "Feestzaal Het Anker BV")
+        .expect("exported");
+    assert_eq!(anker["vatNr"], "BE0477.472.701");
+    assert_eq!(anker["vatType"], 1);
+}
+
+#[tokio::test]
+async fn control_and_direction_characters_leave_a_customer_s_name_and_its_record_says_so() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij\u{202E} De Kroon\u{0007} BV", Some("BE0899623035"), "BE");
+    world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(50), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+
+    world.pump(10).await;
+
+    let relations = world.octopus.relations(DOSSIER);
+    assert_eq!(relations.len(), 1);
+    assert_eq!(relations[0]["name"], "Brouwerij De Kroon BV");
+    let customer =
+        focus_octopus::domain::CustomerRef::new(focus_octopus::domain::FocusCustomerType::Company, company).unwrap();
+    let mapping = world
+        .deployment
+        .store
+        .customers()
+        .get(&world.conn, &customer)
+        .await
+        .unwrap()
+        .expect("the mapping");
+    let cleaned = mapping.cleaned.expect("the record says what was taken out");
+    assert!(cleaned.contains("2 from the name"), "{cleaned}");
+}
+
+#[tokio::test]
+async fn a_negative_invoice_and_a_discount_over_100_percent_are_refused_not_booked() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0899623035"), "BE");
+    let (negative, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(-2), dec!(50), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    let mut over = line(dec!(1), dec!(50), rates::VAT_21);
+    over.discount = Some(dec!(150));
+    let (discounted, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![over, line(dec!(1), dec!(100), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    let behind = three_invoices(&world, &company).await;
+
+    world.pump(10).await;
+
+    for (id, code, says) in [
+        (&negative, "DOCUMENT_NEGATIVE_TOTAL", "credit note"),
+        (&discounted, "DOCUMENT_DISCOUNT_OVER_100", "150 %"),
+    ] {
+        let parked = record(&world, id).await;
+        assert_eq!(parked.state, DocumentState::Failed, "{id}");
+        let error = parked.last_error.expect("the reason");
+        assert_eq!(error.code, code);
+        assert!(error.message.contains(says), "{}", error.message);
+    }
+    assert_eq!(
+        world.octopus.bookings(DOSSIER).len(),
+        3,
+        "only the three normal invoices"
+    );
+    for id in &behind {
+        assert_eq!(record(&world, id).await.state, DocumentState::Posted);
+    }
+}
+
+/// Focus registers webhooks for the whole account: with two connections on one account (two companies → two
+/// dossiers), each receives every invoice of both. Each must book its own only, in its own dossier.
+#[tokio::test]
+async fn two_connections_on_one_focus_account_book_each_invoice_in_its_own_dossier_only() {
+    let world = PushWorld::start().await;
+    let (catering, rate_ids) = world
+        .focus
+        .add_department_with_rates("Peeters Catering BV", "BE0899623035");
+    world.octopus.add_dossier(1003, "Peeters Catering BV", "BE0899.623.035");
+    let mut config = focus_octopus_tests::push_world::push_config();
+    config.focus_department_id = catering.clone();
+    config.octopus_dossier_id = 1003;
+    config.vat_codes = config
+        .vat_codes
+        .iter()
+        .map(|(rate, code)| {
+            let theirs = rate_ids.iter().find(|(ours, _)| ours == rate).expect("a copied rate");
+            (theirs.1.clone(), code.clone())
+        })
+        .collect();
+    let second = world
+        .add_connection("catering", &config, "catering-webhook-secret-4f1c9a7e2b")
+        .await;
+    let company = world
+        .focus
+        .add_company("Feestzaal Het Anker BV", Some("BE0477472701"), "BE");
+    let (bakery_invoice, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(100), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    let vat_21_catering = &rate_ids.iter().find(|(ours, _)| ours == rates::VAT_21).unwrap().1;
+    let catering_invoice = world.focus.draft_invoice(
+        ("company", &company),
+        vec![line(dec!(2), dec!(250), vat_21_catering)],
+        None,
+    );
+    world.focus.state().document_mut(&catering_invoice).unwrap().department = catering.clone();
+    world.focus.book_invoice(&catering_invoice, march(2)).await;
+
+    world.pump(20).await;
+
+    let bakery = world.octopus.bookings(DOSSIER);
+    let catering_books = world.octopus.bookings(1003);
+    assert_eq!(bakery.len(), 1, "the bakery's dossier has the bakery's invoice only");
+    assert_eq!(
+        catering_books.len(),
+        1,
+        "the catering dossier has the catering invoice only"
+    );
+    assert_eq!(bakery[0].1, world.focus.payable(&bakery_invoice));
+    assert_eq!(catering_books[0].1, world.focus.payable(&catering_invoice));
+    let documents = world.deployment.store.documents();
+    let of = |id: &str| invoice(id);
+    let in_bakery = documents
+        .get(&world.conn, &of(&catering_invoice))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        in_bakery.state,
+        DocumentState::Skipped,
+        "the bakery skips the catering invoice"
+    );
+    let in_catering = documents.get(&second, &of(&bakery_invoice)).await.unwrap().unwrap();
+    assert_eq!(in_catering.state, DocumentState::Skipped, "and the other way round");
+    assert_eq!(
+        documents
+            .get(&second, &of(&catering_invoice))
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        DocumentState::Posted
+    );
 }

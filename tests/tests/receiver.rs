@@ -117,3 +117,45 @@ async fn a_queue_that_is_down_answers_503_so_focus_retries() {
     assert_eq!(response.status_code, 503);
     nothing_written(&world).await;
 }
+
+/// A request for a connection the table does not list is answered from the receiver's cached list: no Secrets
+/// Manager call (each costs money and time, and would tell an attacker which names exist), and a flood of made-up
+/// names does not read the table again either.
+#[tokio::test]
+async fn an_unknown_connection_costs_no_secret_read_and_a_flood_of_names_no_table_read() {
+    let world = PushWorld::start().await;
+    let (secrets, secret_calls) = focus_octopus_tests::counting::counted_secrets(&world.aws.config);
+    let (dynamodb, table_calls) = focus_octopus_tests::counting::counted_dynamodb(&world.aws.config);
+    let deployment = focus_octopus::sync::services::Deployment::new(
+        focus_octopus::store::Store::new(dynamodb, world.aws.table_name.clone()),
+        secrets,
+        world.aws.sqs.clone(),
+        world.aws.documents_queue_url.clone(),
+        world.aws.table_name.clone(),
+        focus_octopus::focus::FocusEndpoints {
+            api: world.focus.url(),
+            oauth: world.focus.url(),
+        },
+        world.octopus.url(),
+        std::sync::Arc::new(world.clock.clone()),
+        focus_octopus_tests::fixtures::fast_retries(),
+    );
+    let receiver = focus_octopus::sync::receiver::Receiver::new();
+    let request =
+        |conn: &str| PushWorld::function_url_event("POST", &format!("/hooks/{conn}/{WEBHOOK_SECRET}"), &booked("a1"));
+
+    for n in 0..50 {
+        let answer = receiver.handle(&deployment, &request(&format!("ghost-{n}"))).await;
+        assert_eq!(answer.status_code, 404);
+    }
+
+    assert_eq!(secret_calls.total(), 0, "{:?}", secret_calls.snapshot());
+    assert_eq!(
+        table_calls.snapshot(),
+        [("Query".to_owned(), 1)].into(),
+        "one listing, then the cache"
+    );
+    let answer = receiver.handle(&deployment, &request("bakkerij")).await;
+    assert_eq!(answer.status_code, 200, "{:?}", answer.body);
+    assert_eq!(secret_calls.snapshot(), [("GetSecretValue".to_owned(), 1)].into());
+}

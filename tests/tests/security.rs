@@ -144,3 +144,82 @@ async fn log_lines_never_show_a_secret_even_when_a_line_prints_one() {
     }
     assert!(lines.iter().filter(|l| l.contains("[redacted]")).count() >= 2 * secrets.len());
 }
+
+/// What leaves the process besides logs: document records, run reports (stored, and published to SNS from the same
+/// redacted report). A partner's error text that echoes a secret — a long token, a short password, either inside a
+/// JSON string — must not carry it there either.
+#[tokio::test]
+async fn records_and_reports_never_carry_a_secret_a_partner_echoed() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(100), rates::VAT_21)],
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+        )
+        .await;
+    world.pump(10).await;
+    // A short password, as some Octopus users have.
+    focus_octopus::logging::register_secret("pw2026");
+    let mut secrets = world.focus.every_secret();
+    secrets.extend(world.octopus.every_secret());
+    secrets.push(WEBHOOK_SECRET.to_owned());
+    secrets.push("pw2026".to_owned());
+    let now = world.clock_now();
+
+    let echoed: Vec<String> = secrets
+        .iter()
+        .map(|s| format!("partner said: invalid {s}; body {}", serde_json::json!({ "token": s })))
+        .collect();
+    let report = focus_octopus::store::RunReport {
+        id: "r1".into(),
+        kind: focus_octopus::store::RunKind::Pull,
+        started_at: now,
+        finished_at: Some(now),
+        attempted: 1,
+        done: 0,
+        skipped: 0,
+        failed: echoed
+            .iter()
+            .map(|m| focus_octopus::store::RunFailure {
+                document: None,
+                code: "OCTOPUS_REJECTED".into(),
+                message: m.clone(),
+            })
+            .collect(),
+        notes: echoed.clone(),
+    };
+    world.deployment.store.runs().put(&world.conn, &report).await.unwrap();
+    let stored = serde_json::to_string(&world.deployment.store.runs().recent(&world.conn, 10).await.unwrap()).unwrap();
+    let recorded: Vec<String> = echoed
+        .iter()
+        .map(|m| {
+            let e = focus_octopus::sync::error::SyncError::permanent("OCTOPUS_REJECTED", m.clone());
+            focus_octopus::store::RecordedError::from_failure(&e, now).message
+        })
+        .collect();
+
+    assert!(stored.contains("[redacted]"), "{stored}");
+    for secret in &secrets {
+        assert!(
+            !stored.contains(secret.as_str()),
+            "a secret in a stored report: {secret}"
+        );
+        assert!(
+            !serde_json::to_string(&report.redacted())
+                .unwrap()
+                .contains(secret.as_str()),
+            "a secret in a published report"
+        );
+        for message in &recorded {
+            assert!(
+                !message.contains(secret.as_str()),
+                "a secret in a document record: {message}"
+            );
+        }
+    }
+}

@@ -222,3 +222,69 @@ async fn the_test_stack_follows_the_template_a_changed_key_schema_breaks_the_sto
         .await;
     assert!(err.is_err(), "the store must not work on a table whose key is not `pk`");
 }
+
+#[test]
+fn the_receiver_keeps_its_own_concurrency_and_may_delete_only_oauth_states() {
+    let template = template();
+    assert_eq!(
+        serde_yaml_ng::to_string(
+            template
+                .function_property("WebhookReceiverFunction", "ReservedConcurrentExecutions")
+                .expect("a reserved concurrency")
+        )
+        .unwrap()
+        .trim(),
+        "!Ref ReceiverReservedConcurrency"
+    );
+    let default = template
+        .parameter_default("ReceiverReservedConcurrency")
+        .and_then(Value::as_u64)
+        .unwrap();
+    assert!((1..=10).contains(&default), "a sane default: {default}");
+
+    let role = &template.resource("WebhookReceiverRole").unwrap()["Properties"]["Policies"][0]["PolicyDocument"];
+    let dynamodb: Vec<&Value> = role["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            list(&s["Action"])
+                .iter()
+                .any(|a| a.as_str().unwrap().starts_with("dynamodb:"))
+        })
+        .collect();
+    for statement in &dynamodb {
+        for action in list(&statement["Action"]) {
+            let action = action.as_str().unwrap();
+            assert!(
+                ["dynamodb:Query", "dynamodb:DeleteItem"].contains(&action),
+                "the receiver has no {action}"
+            );
+            if action == "dynamodb:DeleteItem" {
+                let keys = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                assert_eq!(
+                    list(keys).iter().map(|k| k.as_str().unwrap()).collect::<Vec<_>>(),
+                    ["OAUTH#*"]
+                );
+            }
+        }
+    }
+    assert_eq!(
+        focus_octopus::store::keys::oauth_state(&ConnectionId::new("bakkerij").unwrap(), "ab12")[..6].to_owned(),
+        "OAUTH#",
+        "the items the condition names"
+    );
+}
+
+#[test]
+fn only_the_admin_writes_the_octopus_and_webhook_secrets() {
+    let grants = grants(&template());
+    for (role, action, resource) in grants {
+        if action.starts_with("secretsmanager:") && action != "secretsmanager:GetSecretValue" {
+            assert!(
+                !resource.contains("/octopus-") && !resource.contains("/webhook-") || role == "AdminRole",
+                "{role} may {action} on {resource}"
+            );
+        }
+    }
+}

@@ -31,6 +31,8 @@ pub struct SourceDocument {
     pub payable: Decimal,
     pub currency: String,
     pub exchange_rate: Decimal,
+    /// Every percentage discount the document carries (its own and its lines'), to refuse one over 100 %.
+    pub discount_percentages: Vec<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,7 +153,30 @@ pub enum MappingError {
 
     #[error("The document has no lines to book.")]
     NoLines,
+
+    #[error(
+        "The invoice's total is {payable}: a negative amount is credited with a credit note, not booked as an \
+         invoice. Nothing was sent to Octopus. Credit it in Focus with a credit note (or correct the invoice), then \
+         resync."
+    )]
+    NegativeInvoice { payable: Decimal },
+
+    #[error(
+        "The document has a discount of {percentage} %, more than the whole price. Nothing was sent to Octopus. \
+         Correct the discount in Focus, then resync."
+    )]
+    DiscountOver100 { percentage: Decimal },
+
+    #[error(
+        "The amount {amount} is larger than Octopus can hold to the cent (at most {max}). Nothing was sent to Octopus. \
+         Correct the document in Focus (a quantity or price typed wrongly?), then resync."
+    )]
+    AmountOutOfRange { amount: Decimal, max: Decimal },
 }
+
+/// The largest amount booked: Octopus's amounts are JSON numbers read as doubles (its official document says
+/// `format: double`), which hold every amount of at most 15 significant digits exactly, so 13 digits before the cent.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_319, 232_830, 0, false, 2);
 
 impl Failure for MappingError {
     fn code(&self) -> &'static str {
@@ -164,6 +189,9 @@ impl Failure for MappingError {
             MappingError::TaxRateUnknown { .. } => "FOCUS_TAX_RATE_UNKNOWN",
             MappingError::TotalsInconsistent { .. } => "FOCUS_TOTALS_INCONSISTENT",
             MappingError::NoLines => "DOCUMENT_WITHOUT_LINES",
+            MappingError::NegativeInvoice { .. } => "DOCUMENT_NEGATIVE_TOTAL",
+            MappingError::DiscountOver100 { .. } => "DOCUMENT_DISCOUNT_OVER_100",
+            MappingError::AmountOutOfRange { .. } => "DOCUMENT_AMOUNT_OUT_OF_RANGE",
         }
     }
 
@@ -217,11 +245,38 @@ fn ledger_number(value: &str) -> Result<i32, MappingError> {
     }
 }
 
+/// Values a bookkeeper would not want booked as they are, or Octopus cannot hold: refused before anything is sent.
+fn refuse_unbookable_values(doc: &SourceDocument) -> Result<(), MappingError> {
+    if let Some(percentage) = doc.discount_percentages.iter().find(|p| **p > Decimal::ONE_HUNDRED) {
+        return Err(MappingError::DiscountOver100 {
+            percentage: percentage.normalize(),
+        });
+    }
+    if doc.kind == DocumentKind::Invoice && doc.payable < Decimal::ZERO {
+        return Err(MappingError::NegativeInvoice { payable: doc.payable });
+    }
+    let amounts = std::iter::once(doc.payable)
+        .chain(doc.lines.iter().map(|l| l.amount))
+        .chain(doc.taxes.iter().flat_map(|(_, taxable, tax)| [*taxable, *tax]));
+    let mut sum_of_lines = Decimal::ZERO;
+    for line in &doc.lines {
+        sum_of_lines = sum_of_lines.checked_add(line.amount.abs()).unwrap_or(Decimal::MAX);
+    }
+    if let Some(amount) = amounts.chain([sum_of_lines]).find(|a| a.abs() > MAX_AMOUNT) {
+        return Err(MappingError::AmountOutOfRange {
+            amount: amount.normalize(),
+            max: MAX_AMOUNT,
+        });
+    }
+    Ok(())
+}
+
 /// Builds the booking of `doc` under `mapping`.
 pub fn build_booking(doc: &SourceDocument, mapping: &Mapping) -> Result<BookingDraft, MappingError> {
     if doc.lines.is_empty() {
         return Err(MappingError::NoLines);
     }
+    refuse_unbookable_values(doc)?;
     // Group the lines: (rate) → (ledger, code) → Σ amount.
     let mut by_rate: BTreeMap<Decimal, BTreeMap<(i32, String), Decimal>> = BTreeMap::new();
     for line in &doc.lines {
@@ -385,7 +440,55 @@ mod tests {
             payable,
             currency: "EUR".into(),
             exchange_rate: Decimal::ONE,
+            discount_percentages: Vec::new(),
         }
+    }
+
+    #[test]
+    fn values_a_bookkeeper_would_not_book_are_refused_before_anything_is_sent() {
+        let mapping = mapping();
+        let negative = doc(
+            vec![line("r21", dec!(-100))],
+            vec![(dec!(0.21), dec!(-100), dec!(-21))],
+            dec!(-121),
+        );
+        let refused = build_booking(&negative, &mapping).unwrap_err();
+        assert_eq!(refused.code(), "DOCUMENT_NEGATIVE_TOTAL");
+        assert!(refused.to_string().contains("credit note"), "{refused}");
+        let credit_note = SourceDocument {
+            kind: DocumentKind::CreditNote,
+            ..negative
+        };
+        assert!(
+            build_booking(&credit_note, &mapping).is_ok(),
+            "a credit note's sign is its own"
+        );
+
+        let mut discounted = doc(
+            vec![line("r21", dec!(-20))],
+            vec![(dec!(0.21), dec!(-20), dec!(-4.2))],
+            dec!(-24.2),
+        );
+        discounted.discount_percentages = vec![dec!(10), dec!(120)];
+        let refused = build_booking(&discounted, &mapping).unwrap_err();
+        assert_eq!(refused.code(), "DOCUMENT_DISCOUNT_OVER_100");
+        assert!(refused.to_string().contains("120 %"), "{refused}");
+
+        assert_eq!(MAX_AMOUNT, dec!(9999999999999.99));
+        let huge = doc(
+            vec![line("r21", dec!(10000000000000))],
+            vec![(dec!(0.21), dec!(10000000000000), dec!(2100000000000))],
+            dec!(12100000000000),
+        );
+        let refused = build_booking(&huge, &mapping).unwrap_err();
+        assert_eq!(refused.code(), "DOCUMENT_AMOUNT_OUT_OF_RANGE");
+        assert!(refused.to_string().contains("12100000000000"), "{refused}");
+        let largest = doc(
+            vec![line("r21", dec!(1000000000000))],
+            vec![(dec!(0.21), dec!(1000000000000), dec!(210000000000))],
+            dec!(1210000000000),
+        );
+        assert!(build_booking(&largest, &mapping).is_ok());
     }
 
     #[test]

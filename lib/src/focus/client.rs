@@ -93,9 +93,76 @@ impl FocusClient {
         }
     }
 
-    /// Exchanges the code of the OAuth callback and stores the pair in the secret.
-    pub async fn exchange_code(&self, code: &str, redirect_uri: &str) -> Result<(), FocusError> {
-        self.inner.tokens.exchange_code(code, redirect_uri).await
+    /// Exchanges the code of the OAuth callback, asks Focus whose account approved (`users.me` with the new token),
+    /// and stores the pair with that account. An approval by another account than the one recorded is refused and
+    /// nothing is stored, unless `switch_account` (the operator asked for it with `connect-focus --switch-account`).
+    /// Returns the approving account.
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        switch_account: bool,
+    ) -> Result<String, FocusError> {
+        let exchanged = self.inner.tokens.exchange_code(code, redirect_uri).await?;
+        let me = self.me_with(exchanged.access_token()).await?;
+        if let Some(recorded) = exchanged.recorded_account()
+            && recorded != me.account.id
+            && !switch_account
+        {
+            return Err(FocusError::AccountChanged {
+                recorded: recorded.to_owned(),
+                approving: me.account.id,
+            });
+        }
+        let account = me.account.id.clone();
+        self.inner.tokens.store_exchanged(exchanged, me.account.id).await?;
+        Ok(account)
+    }
+
+    /// `users.me` with a token that is not stored yet (one request, no retry: the callback page says what failed).
+    async fn me_with(&self, token: &str) -> Result<super::Me, FocusError> {
+        const ACTION: &str = "users.me";
+        let url = format!("{}/{ACTION}", self.inner.endpoints.api.trim_end_matches('/'));
+        self.inner.pacer.acquire().await;
+        let response = self
+            .inner
+            .http
+            .post(&url)
+            .bearer_auth(token)
+            .header("X-Api-Version", API_VERSION)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body("{}")
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(_) => {
+                self.inner.pacer.answered(None).await;
+                return Err(FocusError::Unavailable {
+                    action: ACTION,
+                    details: "no answer".into(),
+                });
+            }
+        };
+        self.inner
+            .pacer
+            .answered(Some(RateLimitHeaders::from_headers(response.headers())))
+            .await;
+        let status = response.status();
+        let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        if !status.is_success() {
+            return Err(FocusError::Unavailable {
+                action: ACTION,
+                details: format!("HTTP {status}"),
+            });
+        }
+        decode(ACTION, &body)
+    }
+
+    /// When a person last approved the integration (the OAuth callback), from the secret.
+    pub async fn authorised_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, FocusError> {
+        self.inner.tokens.authorised_at().await
     }
 
     /// Sends `action` and reads the `data` of its answer (`None` for 204).

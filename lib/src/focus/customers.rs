@@ -48,6 +48,7 @@ pub enum RecordStatus {
 /// `companies.info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Company {
+    #[serde(deserialize_with = "super::refs::non_empty")]
     pub id: String,
     pub name: String,
     #[serde(default)]
@@ -91,6 +92,7 @@ impl Company {
 /// `contacts.info` (a private person or a contact invoiced directly).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
+    #[serde(deserialize_with = "super::refs::non_empty")]
     pub id: String,
     #[serde(default)]
     pub first_name: Option<String>,

@@ -34,10 +34,17 @@ impl ErrorBody {
 #[derive(Debug, thiserror::Error)]
 pub enum FocusError {
     #[error(
-        "Teamleader Focus no longer accepts this connection's authorisation ({details}). Run `focus-octopus \
-         connect` again to authorise focus-octopus in Focus."
+        "Teamleader Focus no longer accepts this connection's authorisation ({details}). The connection is paused \
+         until then: run `focus-octopus connect-focus` and approve focus-octopus in Focus again."
     )]
     ReauthorizationRequired { details: String },
+
+    #[error(
+        "This approval came from Focus account {approving}, but the connection books the documents of Focus account \
+         {recorded}. Nothing was stored and the connection keeps its authorisation. To change the source of the \
+         books on purpose, run `focus-octopus connect-focus --switch-account` and approve again."
+    )]
+    AccountChanged { recorded: String, approving: String },
 
     #[error(
         "Teamleader Focus's limit of 200 requests a minute was reached and did not free up in time (until {until}); \
@@ -90,6 +97,7 @@ impl Failure for FocusError {
             ReauthorizationRequired { .. } => "FOCUS_REAUTHORIZATION_REQUIRED",
             RateLimited { .. } => "FOCUS_RATE_LIMITED",
             Rejected { .. } => "FOCUS_REJECTED",
+            AccountChanged { .. } => "FOCUS_ACCOUNT_CHANGED",
             NotFound { .. } => "FOCUS_NOT_FOUND",
             Unavailable { .. } => "FOCUS_UNAVAILABLE",
             OutcomeUnknown { .. } => "FOCUS_OUTCOME_UNKNOWN",
@@ -110,6 +118,7 @@ impl Failure for FocusError {
             | RefreshBusy
             | SecretUnavailable { .. } => ErrorClass::Transient,
             ReauthorizationRequired { .. }
+            | AccountChanged { .. }
             | Rejected { .. }
             | NotFound { .. }
             | SecretInvalid { .. }

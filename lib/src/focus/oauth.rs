@@ -37,6 +37,14 @@ pub struct FocusOAuthSecret {
     pub refresh_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
+    /// When a person last approved the integration (the OAuth callback): a connection paused because Focus refused
+    /// its authorisation resumes once this is later than the pause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorised_at: Option<DateTime<Utc>>,
+    /// The Focus account (`users.me` → `account.id`) that approved: the source of the books. A later approval by
+    /// another account is refused unless the operator asked to switch (`connect-focus --switch-account`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
 }
 
 impl std::fmt::Debug for FocusOAuthSecret {
@@ -92,6 +100,24 @@ pub(super) struct TokenManager {
     cached: Mutex<Option<Read>>,
     /// The last access token Focus answered 401 to: never used again, whatever its expiry says.
     refused: std::sync::Mutex<Option<String>>,
+}
+
+/// A pair just exchanged for an authorisation code, not stored yet.
+pub(super) struct ExchangedPair {
+    read: Read,
+    pair: TokenResponse,
+    issued: DateTime<Utc>,
+}
+
+impl ExchangedPair {
+    pub(super) fn access_token(&self) -> &str {
+        &self.pair.access_token
+    }
+
+    /// The account the stored authorisation was approved by, if one is recorded.
+    pub(super) fn recorded_account(&self) -> Option<&str> {
+        self.read.secret.account_id.as_deref()
+    }
 }
 
 enum Refreshed {
@@ -235,8 +261,9 @@ impl TokenManager {
         self.token_request(&form).await
     }
 
-    /// Exchanges an authorisation code (the OAuth callback) and stores the pair.
-    pub(super) async fn exchange_code(&self, code: &str, redirect_uri: &str) -> Result<(), FocusError> {
+    /// Exchanges an authorisation code (the OAuth callback) for a pair, without storing it yet: the caller checks
+    /// whose account approved first. Returns the access token and the pair to store.
+    pub(super) async fn exchange_code(&self, code: &str, redirect_uri: &str) -> Result<ExchangedPair, FocusError> {
         let read = self.read().await?;
         let form = [
             ("client_id", read.secret.client_id.as_str()),
@@ -247,19 +274,30 @@ impl TokenManager {
         ];
         let issued = self.clock.now();
         match self.token_request(&form).await? {
-            Refreshed::Pair(pair) => {
-                let mut secret = read.secret.clone();
-                secret.access_token = Some(pair.access_token);
-                secret.refresh_token = Some(pair.refresh_token);
-                secret.expires_at = Some(issued + Duration::seconds(pair.expires_in));
-                self.write(&secret, &read.version)
-                    .await?
-                    .ok_or(FocusError::RefreshBusy)?;
-                *self.cached.lock().await = None;
-                Ok(())
-            }
+            Refreshed::Pair(pair) => Ok(ExchangedPair { read, pair, issued }),
             Refreshed::InvalidGrant(details) => Err(FocusError::ReauthorizationRequired { details }),
         }
+    }
+
+    /// Stores an exchanged pair with the account that approved it.
+    pub(super) async fn store_exchanged(&self, exchanged: ExchangedPair, account_id: String) -> Result<(), FocusError> {
+        let ExchangedPair { read, pair, issued } = exchanged;
+        let mut secret = read.secret.clone();
+        secret.access_token = Some(pair.access_token);
+        secret.refresh_token = Some(pair.refresh_token);
+        secret.expires_at = Some(issued + Duration::seconds(pair.expires_in));
+        secret.authorised_at = Some(issued);
+        secret.account_id = Some(account_id);
+        self.write(&secret, &read.version)
+            .await?
+            .ok_or(FocusError::RefreshBusy)?;
+        *self.cached.lock().await = None;
+        Ok(())
+    }
+
+    /// When a person last approved the integration, as the secret records it.
+    pub(super) async fn authorised_at(&self) -> Result<Option<DateTime<Utc>>, FocusError> {
+        Ok(self.read().await?.secret.authorised_at)
     }
 
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<Refreshed, FocusError> {

@@ -57,3 +57,13 @@ pub(super) fn with_offset<S: serde::Serializer>(
         None => serializer.serialize_none(),
     }
 }
+
+/// An id that must be there: Focus ids are never empty, so an empty one is an unreadable answer, not a record (found
+/// by the fuzzer: `["", "0"]` read as a company with id "").
+pub fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let id = <String as serde::Deserialize>::deserialize(d)?;
+    if id.trim().is_empty() {
+        return Err(serde::de::Error::custom("an empty id"));
+    }
+    Ok(id)
+}

@@ -23,9 +23,17 @@ pub struct BalancingDocument {
     pub balancing_key: BalancingKey,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_date: Option<NaiveDate>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::keys::absent::empty_is_none"
+    )]
     pub reference: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::keys::absent::empty_is_none"
+    )]
     pub comment: Option<String>,
 }
 

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::keys::absent::{empty_is_none, zero_is_none};
 use super::keys::{BookyearKey, RelationIdentification};
 
 /// `BuySellBookingServiceData`. For a credit note the total is negative and the lines positive.
@@ -21,11 +22,11 @@ pub struct BuySellBooking {
     pub document_date: NaiveDate,
     /// The due date.
     pub expiry_date: NaiveDate,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub comment: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub order_reference: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub reference: Option<String>,
     /// Total booking amount, VAT included.
     #[serde(with = "rust_decimal::serde::float")]
@@ -50,7 +51,7 @@ pub struct BuySellBookingLine {
     pub vat_code_key: String,
     #[serde(with = "rust_decimal::serde::float")]
     pub vat_amount: Decimal,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub comment: Option<String>,
 }
 
@@ -82,13 +83,13 @@ pub struct FinancialDiversBooking {
 pub struct FinancialDiversBookingLine {
     #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "zero_is_none")]
     pub account_key: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "zero_is_none")]
     pub relation_id: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "zero_is_none")]
     pub external_relation_id: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub reference: Option<String>,
     #[serde(with = "rust_decimal::serde::float")]
     pub amount: Decimal,

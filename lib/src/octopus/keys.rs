@@ -28,8 +28,26 @@ pub struct DossierKey {
 pub struct RelationIdentification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relation_key: Option<RelationKey>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "absent::zero_is_none"
+    )]
     pub external_relation_id: Option<i32>,
+}
+
+/// How Octopus writes "none" (recorded live): `0` for an id or account that is absent, `""` for an empty text. Read
+/// as `None`, so that 0 is never taken for a relation or an account, nor "" for a VAT number.
+pub(crate) mod absent {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn zero_is_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+        Ok(Option::<i32>::deserialize(d)?.filter(|v| *v != 0))
+    }
+
+    pub fn empty_is_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.filter(|v| !v.trim().is_empty()))
+    }
 }
 
 /// `modifiedTimeStamp` query parameters: `yyyy-MM-dd HH:mm:ss.SSS` (docs/partners/octopus.md §9). The time zone is

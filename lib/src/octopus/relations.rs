@@ -4,15 +4,16 @@
 use serde::{Deserialize, Serialize};
 
 use super::keys::RelationIdentification;
+use super::keys::absent::empty_is_none;
 
 /// `RelationServiceData`, with the fields the sync reads or writes. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Relation {
     pub relation_identification_service_data: RelationIdentification,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<bool>,
@@ -21,24 +22,24 @@ pub struct Relation {
     /// The client's default revenue account (a 7… account).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_booking_account_client: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub street_and_nr: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub postal_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub city: Option<String>,
     /// ISO 3166 alpha-2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub country: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub telephone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub email: Option<String>,
     /// Required by Octopus.
     #[serde(default = "euro")]
     pub currency_code: String,
     /// Belgian numbers as `BE0xxx.xxx.xxx`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub vat_nr: Option<String>,
     /// 0 unknown, 1 BE VAT-liable, 4 intra-EU, 6 outside EU, 7/8/9 private BE/EU/non-EU, 10 not liable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,7 +49,7 @@ pub struct Relation {
     pub fact_language: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub extern_customer_nr: Option<String>,
 }
 

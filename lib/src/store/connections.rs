@@ -1,4 +1,5 @@
-//! `CONFIG`: the settings of one connection, updated optimistically by version number.
+//! `CONFIG`: the settings of one connection, updated optimistically by version number. `PAUSE`: why the connection
+//! stopped reading Focus, while it is stopped.
 
 use std::collections::BTreeMap;
 
@@ -195,5 +196,61 @@ impl Connections<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         ids.sort();
         Ok(ids)
+    }
+}
+
+/// A connection stopped because a partner refuses its authorisation: nothing more is asked of that partner until a
+/// person authorises again (docs/DESIGN.md §4.5). Documents wait meanwhile, each with this reason on its record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pause {
+    pub code: String,
+    pub message: String,
+    pub since: DateTime<Utc>,
+}
+
+impl Connections<'_> {
+    /// Pauses the connection. `true` only for the caller that paused it (so one report goes out, not one per
+    /// document or run); `false` if it was paused already.
+    pub async fn pause(&self, conn: &ConnectionId, pause: &Pause) -> Result<bool, StoreError> {
+        let item = to_item(pause, keys::connection(conn), keys::PAUSE.into())?;
+        let result = self
+            .store
+            .client
+            .put_item()
+            .table_name(&self.store.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", keys::PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(StoreError::aws("PutItem", e)),
+        }
+    }
+
+    pub async fn paused(&self, conn: &ConnectionId) -> Result<Option<Pause>, StoreError> {
+        self.store
+            .get_item(keys::connection(conn), keys::PAUSE.into())
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// Ends the pause; `true` if the connection was paused.
+    pub async fn resume(&self, conn: &ConnectionId) -> Result<bool, StoreError> {
+        let out = self
+            .store
+            .client
+            .delete_item()
+            .table_name(&self.store.table)
+            .key(keys::PK, AttributeValue::S(keys::connection(conn)))
+            .key(keys::SK, AttributeValue::S(keys::PAUSE.into()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| StoreError::aws("DeleteItem", e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 }

@@ -20,6 +20,10 @@ pub struct CustomerMapping {
     /// Hash of the customer data last exported, to skip unchanged re-exports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exported_hash: Option<String>,
+    /// What was removed from the customer's name or address before it went to Octopus (control and
+    /// direction-override characters), in words; absent when nothing was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleaned: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -58,6 +62,7 @@ impl Customers<'_> {
             external_relation_id: self.store.sequences().next_external_relation_id(conn).await?,
             octopus_relation_id: None,
             exported_hash: None,
+            cleaned: None,
             updated_at: now,
         };
         let item = to_item(&mapping, keys::connection(conn), keys::customer(customer))?;
@@ -144,6 +149,33 @@ impl Customers<'_> {
             }
             Err(e) => Err(StoreError::aws("UpdateItem", e)),
         }
+    }
+
+    /// Records what was cleaned from the customer's data before it was sent (shown by `status --customer`).
+    pub async fn note_cleaned(
+        &self,
+        conn: &ConnectionId,
+        customer: &CustomerRef,
+        cleaned: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.store
+            .client
+            .update_item()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(keys::customer(customer)))
+            .condition_expression("attribute_exists(#pk)")
+            .update_expression("SET #cleaned = :cleaned, #at = :at")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#cleaned", "cleaned")
+            .expression_attribute_names("#at", "updated_at")
+            .expression_attribute_values(":cleaned", s(cleaned))
+            .expression_attribute_values(":at", s(timestamp(now)))
+            .send()
+            .await
+            .map_err(|e| StoreError::aws("UpdateItem", e))?;
+        Ok(())
     }
 
     /// The Focus customer linked to an Octopus relation (reverse index; eventually consistent).

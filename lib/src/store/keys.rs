@@ -16,6 +16,8 @@ pub fn connection(conn: &ConnectionId) -> String {
 }
 
 pub const CONFIG: &str = "CONFIG";
+/// Present while the connection is paused because a partner no longer accepts its authorisation.
+pub const PAUSE: &str = "PAUSE";
 /// GSI partition listing every connection of the deployment (the puller iterates them).
 pub const ALL_CONNECTIONS: &str = "CONNECTIONS";
 
@@ -67,9 +69,14 @@ pub fn budget(day: chrono::NaiveDate, endpoint: &str) -> String {
     format!("BUDGET#{}#{endpoint}", day.format("%Y-%m-%d"))
 }
 
-pub fn oauth_state(nonce: &str) -> String {
-    format!("OAUTH#{nonce}")
+/// The one kind of item outside a connection's partition: a Focus approval in progress, `OAUTH#<connection>.<nonce>`
+/// with the sort key [`OAUTH_STATE`]. Its own partition lets IAM allow the receiver to delete these and nothing else
+/// (`dynamodb:LeadingKeys` conditions see only the partition key).
+pub fn oauth_state(conn: &ConnectionId, nonce: &str) -> String {
+    format!("OAUTH#{conn}.{nonce}")
 }
+
+pub const OAUTH_STATE: &str = "STATE";
 
 pub fn lease(name: &str) -> String {
     format!("LEASE#{name}")

@@ -29,7 +29,7 @@ use crate::domain::ConnectionId;
 use serde::de::DeserializeOwned;
 
 pub use budgets::Budgets;
-pub use connections::{ConnectionConfig, ConnectionOptions, Connections, Versioned};
+pub use connections::{ConnectionConfig, ConnectionOptions, Connections, Pause, Versioned};
 pub use cursors::{CursorName, Cursors};
 pub use customers::{CustomerMapping, Customers};
 pub use documents::{

@@ -1,4 +1,4 @@
-//! `OAUTH#<nonce>`: the `state` of a Focus authorisation in progress, single-use, valid 10 minutes. The state sent to
+//! `OAUTH#<connection>.<nonce>`: the `state` of a Focus authorisation in progress, single-use, valid 10 minutes. The state sent to
 //! Focus is `<connection>.<nonce>`, so the callback finds the connection without trusting anything else it is given.
 
 use aws_sdk_dynamodb::types::ReturnValue;
@@ -21,6 +21,7 @@ impl OAuthStates<'_> {
         &self,
         conn: &ConnectionId,
         redirect_uri: &str,
+        switch_account: bool,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
         let nonce = uuid::Uuid::new_v4().simple().to_string();
@@ -29,9 +30,13 @@ impl OAuthStates<'_> {
             .client
             .put_item()
             .table_name(&self.store.table)
-            .item(keys::PK, s(keys::connection(conn)))
-            .item(keys::SK, s(keys::oauth_state(&nonce)))
+            .item(keys::PK, s(keys::oauth_state(conn, &nonce)))
+            .item(keys::SK, s(keys::OAUTH_STATE))
             .item("redirect_uri", s(redirect_uri))
+            .item(
+                "switch_account",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(switch_account),
+            )
             .item("until_ms", n(until.timestamp_millis()))
             .item(keys::EXPIRES_AT, ttl(until + Duration::days(1)))
             .send()
@@ -42,7 +47,12 @@ impl OAuthStates<'_> {
 
     /// Takes the state (it works once): the connection and redirect URI it was made for, or `None` if it is unknown,
     /// used or expired.
-    pub async fn take(&self, state: &str, now: DateTime<Utc>) -> Result<Option<(ConnectionId, String)>, StoreError> {
+    /// The third value says whether the operator asked to accept another Focus account (`--switch-account`).
+    pub async fn take(
+        &self,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(ConnectionId, String, bool)>, StoreError> {
         let Some((conn, nonce)) = state.split_once('.') else {
             return Ok(None);
         };
@@ -57,8 +67,8 @@ impl OAuthStates<'_> {
             .client
             .delete_item()
             .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(&conn)))
-            .key(keys::SK, s(keys::oauth_state(nonce)))
+            .key(keys::PK, s(keys::oauth_state(&conn, nonce)))
+            .key(keys::SK, s(keys::OAUTH_STATE))
             .condition_expression("attribute_exists(#pk) AND #until > :now")
             .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_names("#until", "until_ms")
@@ -75,7 +85,14 @@ impl OAuthStates<'_> {
                     .and_then(|v| v.as_s().ok())
                     .cloned()
                     .unwrap_or_default();
-                Ok(Some((conn, redirect)))
+                let switch = out
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get("switch_account"))
+                    .and_then(|v| v.as_bool().ok())
+                    .copied()
+                    .unwrap_or(false);
+                Ok(Some((conn, redirect, switch)))
             }
             Err(e) if is_condition_failure(&e) => Ok(None),
             Err(e) => Err(StoreError::aws("DeleteItem", e)),

@@ -42,6 +42,26 @@ pub struct RunReport {
     pub notes: Vec<String>,
 }
 
+impl RunReport {
+    /// The report with every secret the process knows (or that looks like one) replaced: reports are stored and
+    /// published for people, whatever a partner echoed into a failure's message.
+    pub fn redacted(&self) -> RunReport {
+        let redact = |text: &str| crate::logging::redact(text).into_owned();
+        RunReport {
+            failed: self
+                .failed
+                .iter()
+                .map(|f| RunFailure {
+                    message: redact(&f.message),
+                    ..f.clone()
+                })
+                .collect(),
+            notes: self.notes.iter().map(|n| redact(n)).collect(),
+            ..self.clone()
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct RunItem<'a> {
     #[serde(flatten)]
@@ -56,6 +76,7 @@ pub struct Runs<'a> {
 impl Runs<'_> {
     pub async fn put(&self, conn: &ConnectionId, report: &RunReport) -> Result<(), StoreError> {
         let sk = format!("{}{}#{}", keys::RUN_PREFIX, timestamp(report.started_at), report.id);
+        let report = &report.redacted();
         let item = RunItem {
             report,
             expires_at: (report.started_at + Duration::days(RETENTION_DAYS)).timestamp(),

@@ -44,6 +44,9 @@ pub enum AdminCommand {
     ConnectFocus {
         connection: ConnectionId,
         redirect_uri: String,
+        /// Accept an approval by another Focus account than the one recorded (changes the source of the books).
+        #[serde(default)]
+        switch_account: bool,
     },
     /// The Focus departments the authorisation can see (after `connect-focus`), to choose one for `connect`.
     FocusDepartments { connection: ConnectionId },
@@ -261,8 +264,9 @@ async fn execute(deployment: &Deployment, command: AdminCommand) -> Result<serde
         AdminCommand::ConnectFocus {
             connection,
             redirect_uri,
+            switch_account,
         } => Ok(json(
-            super::authorise::authorize_link(deployment, &connection, &redirect_uri).await?,
+            super::authorise::authorize_link(deployment, &connection, &redirect_uri, switch_account).await?,
         )),
         AdminCommand::FocusDepartments { connection } => {
             Ok(json(super::connect::departments(deployment, &connection).await?))

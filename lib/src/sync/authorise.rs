@@ -20,6 +20,7 @@ pub async fn authorize_link(
     deployment: &Deployment,
     conn: &ConnectionId,
     redirect_uri: &str,
+    switch_account: bool,
 ) -> Result<AuthorizeLink, SyncError> {
     let secret = deployment.read_secret(conn, SecretKind::FocusOAuth).await?;
     let oauth: FocusOAuthSecret =
@@ -39,7 +40,7 @@ pub async fn authorize_link(
     let state = deployment
         .store
         .oauth_states()
-        .create(conn, redirect_uri, deployment.clock.now())
+        .create(conn, redirect_uri, switch_account, deployment.clock.now())
         .await?;
     Ok(AuthorizeLink {
         url: authorize_url(
@@ -68,7 +69,7 @@ pub async fn oauth_callback(
     let (Some(code), Some(state)) = (code.filter(|c| !c.is_empty()), state) else {
         return Ok(Callback::Refused("the callback has no code or no state"));
     };
-    let Some((conn, redirect_uri)) = deployment
+    let Some((conn, redirect_uri, switch_account)) = deployment
         .store
         .oauth_states()
         .take(state, deployment.clock.now())
@@ -78,7 +79,7 @@ pub async fn oauth_callback(
     };
     deployment
         .focus_client(&conn)
-        .exchange_code(code, &redirect_uri)
+        .exchange_code(code, &redirect_uri, switch_account)
         .await?;
     Ok(Callback::Connected(conn))
 }

@@ -25,8 +25,11 @@ impl DocumentMessage {
     /// later ones are harmless because posting is idempotent.
     pub fn deduplication_id(&self, at: DateTime<Utc>) -> String {
         let bucket = at.timestamp() / 300;
+        // The connection too: Focus sends one document's webhook to every connection of the account, and each
+        // must get its message even if the queue's deduplication scope were the whole queue.
         format!(
-            "{}:{}:{}:{bucket}",
+            "{}:{}:{}:{}:{bucket}",
+            self.connection,
             self.event,
             self.document.kind.as_str(),
             self.document.id

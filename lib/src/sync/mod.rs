@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod error;
 pub mod focus_payment;
 pub mod messages;
+pub mod pause;
 pub mod poster;
 pub mod pull_payments;
 pub mod puller;

@@ -73,7 +73,7 @@ pub async fn post_batch(deployment: &Deployment, event: &SqsEvent) -> SqsBatchRe
         };
         match outcome {
             Ok(PushOutcome::Posted(_) | PushOutcome::Confirmed(_)) => report.done += 1,
-            Ok(PushOutcome::Skipped(_) | PushOutcome::Unchanged) => report.skipped += 1,
+            Ok(PushOutcome::Skipped(_) | PushOutcome::Unchanged | PushOutcome::Paused(_)) => report.skipped += 1,
             Ok(PushOutcome::NeedsReview(reason)) => report.notes.push(format!("{}: {reason}", message.document)),
             Ok(PushOutcome::Failed(error)) => report.failed.push(RunFailure {
                 document: Some(message.document.clone()),

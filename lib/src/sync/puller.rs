@@ -8,6 +8,7 @@
 use chrono::Duration;
 
 use super::error::SyncError;
+use super::pause::PauseCheck;
 use super::pull_payments::{PaymentsPulled, pull_payments};
 use super::services::Deployment;
 use super::sweep::{Swept, sweep};
@@ -22,6 +23,10 @@ pub struct PullRun {
     pub payments: PaymentsPulled,
     pub swept: Swept,
     pub report: Option<RunReport>,
+    /// Set when the run found the connection paused, or paused it (docs/DESIGN.md §4.5): then nothing else ran.
+    pub paused: Option<crate::store::Pause>,
+    /// Set when the run resumed the connection: the waiting documents it put back on the queue.
+    pub resumed: Option<u32>,
 }
 
 /// One run for `conn`. Each step runs even if an earlier one failed; failures land in the report.
@@ -30,6 +35,29 @@ pub async fn run_puller(deployment: &Deployment, conn_id: &ConnectionId) -> Resu
     let started = deployment.clock.now();
     let config = conn.settings(&deployment.store, started).await?;
     let mut run = PullRun::default();
+    match super::pause::check(deployment, &conn).await? {
+        PauseCheck::Paused(pause) => {
+            // Reported once, when it was paused; a run that can do nothing says nothing.
+            tracing::info!(connection = %conn_id, code = %pause.code, since = %pause.since, "connection paused");
+            run.paused = Some(pause);
+            return Ok(run);
+        }
+        PauseCheck::Resumed(enqueued) => run.resumed = Some(enqueued),
+        PauseCheck::Running => {}
+    }
+    // Focus refusing the authorisation pauses the connection (one report) and ends the run.
+    macro_rules! or_pause {
+        ($result:expr) => {
+            match $result {
+                Err(e) if super::pause::stops_the_connection(&e) => {
+                    super::pause::pause(deployment, conn_id, &e, RunKind::Pull, started).await?;
+                    run.paused = deployment.store.connections().paused(conn_id).await?;
+                    return Ok(run);
+                }
+                other => other,
+            }
+        };
+    }
     let mut failures: Vec<RunFailure> = Vec::new();
     let mut fail = |e: SyncError| {
         tracing::warn!(connection = %conn_id, code = e.code(), "puller step failed: {e}");
@@ -39,7 +67,7 @@ pub async fn run_puller(deployment: &Deployment, conn_id: &ConnectionId) -> Resu
             message: e.to_string(),
         });
     };
-    match pull_payments(deployment, &conn, &config).await {
+    match or_pause!(pull_payments(deployment, &conn, &config).await) {
         Ok(pulled) => run.payments = pulled,
         Err(e) => fail(e),
     }
@@ -68,7 +96,7 @@ pub async fn run_puller(deployment: &Deployment, conn_id: &ConnectionId) -> Resu
             Err(e) => fail(e.into()),
         }
     }
-    match sweep(deployment, &conn, &config).await {
+    match or_pause!(sweep(deployment, &conn, &config).await) {
         Ok(swept) => run.swept = swept,
         Err(e) => fail(e),
     }

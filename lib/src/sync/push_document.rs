@@ -12,7 +12,7 @@ use super::error::SyncError;
 use super::messages::DocumentMessage;
 use super::services::{Connection, Deployment};
 use crate::domain::booking::{BookingDraft, Mapping, SourceDocument, SourceLine, build_booking};
-use crate::domain::customer::{fact_language, normalise_vat, vat_type};
+use crate::domain::customer::{clean_text, fact_language, read_vat, vat_type};
 use crate::domain::{
     BookingKey, BookyearId, CustomerRef, DocumentKind, DocumentRef, DocumentState, Failure, FocusCustomerType,
     JournalKey, OctopusRelationId,
@@ -37,6 +37,8 @@ pub enum PushOutcome {
     /// Parked with a code and a sentence; the record is acknowledged so the journal keeps moving.
     Failed(RecordedError),
     NeedsReview(String),
+    /// The connection is paused (docs/DESIGN.md §4.5): the document waits with the reason on its record.
+    Paused(String),
     /// Nothing to do (already posted and unchanged, still a draft, …).
     Unchanged,
 }
@@ -73,6 +75,21 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
     // so the sweep brings it back even if every message of it is lost (found by the chaos run: documents whose
     // fetch failed five times had no record, and the dead-lettered message was their only trace).
     let begun = documents.begin_posting(&conn.id, doc, now).await?;
+    if let Begun::Started(_) = &begun
+        && let Some(pause) = deployment.store.connections().paused(&conn.id).await?
+    {
+        // Nothing is asked of Focus while its authorisation is refused; the puller brings the document back.
+        let recorded = RecordedError {
+            code: pause.code,
+            message: pause.message.clone(),
+            class: crate::domain::ErrorClass::Transient,
+            at: now,
+        };
+        documents
+            .transition(&conn.id, doc, DocumentUpdate::RetryLater(recorded), now)
+            .await?;
+        return Ok(PushOutcome::Paused(pause.message));
+    }
     if let Begun::Started(_) = &begun
         && let Some(until) = conn.bookings_closed_until(now).await
     {
@@ -167,6 +184,17 @@ async fn settle_failure(
         return Ok(PushOutcome::Unchanged);
     }
     let recorded = RecordedError::from_failure(&e, now);
+    if super::pause::stops_the_connection(&e) {
+        super::pause::pause(deployment, &conn.id, &e, crate::store::RunKind::Push, now).await?;
+        let waiting = RecordedError {
+            class: crate::domain::ErrorClass::Transient,
+            ..recorded
+        };
+        documents
+            .transition(&conn.id, doc, DocumentUpdate::RetryLater(waiting), now)
+            .await?;
+        return Ok(PushOutcome::Paused(e.to_string()));
+    }
     let update = if e.is_transient() {
         if e.code() == "OCTOPUS_BUDGET_EXHAUSTED" {
             conn.close_bookings_until(crate::octopus::budget_resets_at(now)).await;
@@ -266,6 +294,21 @@ fn lines_of(groups: &[crate::focus::GroupedLines]) -> Vec<SourceLine> {
         .collect()
 }
 
+/// The percentage discounts of a document and its lines.
+fn percentages(document: &[crate::focus::Discount], groups: &[crate::focus::GroupedLines]) -> Vec<Decimal> {
+    document
+        .iter()
+        .chain(
+            groups
+                .iter()
+                .flat_map(|g| &g.line_items)
+                .filter_map(|l| l.discount.as_ref()),
+        )
+        .filter(|d| d.kind == "percentage")
+        .map(|d| d.value)
+        .collect()
+}
+
 fn taxes_of(totals: &crate::focus::Totals) -> Vec<(Decimal, Decimal, Decimal)> {
     totals
         .taxes
@@ -287,6 +330,7 @@ fn from_invoice(i: &Invoice) -> Result<Fetched, SyncError> {
         payable: i.total.payable.amount,
         currency: i.currency.clone().unwrap_or_else(|| i.total.payable.currency.clone()),
         exchange_rate: i.currency_exchange_rate.as_ref().map_or(Decimal::ONE, |r| r.rate),
+        discount_percentages: percentages(&i.discounts, &i.grouped_lines),
     };
     Ok(Fetched {
         source: Some(source),
@@ -308,6 +352,7 @@ fn from_credit_note(c: &CreditNote) -> Result<Fetched, SyncError> {
         payable: c.total.payable.amount,
         currency: c.currency.clone().unwrap_or_else(|| c.total.payable.currency.clone()),
         exchange_rate: c.currency_exchange_rate.as_ref().map_or(Decimal::ONE, |r| r.rate),
+        discount_percentages: percentages(&c.discounts, &c.grouped_lines),
     };
     Ok(Fetched {
         source: Some(source),
@@ -743,7 +788,7 @@ async fn ensure_customer(
     }
     let mapping = customers.reserve(&conn.id, customer, now).await?;
     let external = mapping.external_relation_id.0;
-    let relation = relation_from_focus(conn, customer, external).await?;
+    let (relation, cleaned) = relation_from_focus(conn, customer, external).await?;
     let relation_id = match conn.octopus.upsert_relation(&relation).await? {
         RelationUpsert::Created(created) => created.relation_identification_service_data.relation_key.map(|k| k.id),
         RelationUpsert::Updated => None,
@@ -765,10 +810,21 @@ async fn ensure_customer(
             })?,
     };
     customers.link(&conn.id, customer, relation_id, None, now).await?;
+    if let Some(cleaned) = cleaned {
+        tracing::warn!(customer = %customer, "{cleaned}");
+        customers.note_cleaned(&conn.id, customer, &cleaned, now).await?;
+    }
     Ok((relation_id, external))
 }
 
-async fn relation_from_focus(conn: &Connection, customer: &CustomerRef, external: i32) -> Result<Relation, SyncError> {
+/// The Octopus relation of a Focus customer. The VAT number is checked, never repaired: an invalid one stops the
+/// document with `CUSTOMER_VAT_NUMBER_INVALID` (docs/DESIGN.md §5). Names and address lines lose control and
+/// direction-override characters; what was taken out is returned in words for the customer's record.
+async fn relation_from_focus(
+    conn: &Connection,
+    customer: &CustomerRef,
+    external: i32,
+) -> Result<(Relation, Option<String>), SyncError> {
     // What the two kinds of Focus customer have in common, then one relation.
     let (name, first_name, address, vat_number, email, language) = match customer.kind {
         FocusCustomerType::Company => {
@@ -797,18 +853,37 @@ async fn relation_from_focus(conn: &Connection, customer: &CustomerRef, external
         }
     };
     let country = address.as_ref().and_then(|a| a.country.clone());
-    let vat = vat_number.as_deref().and_then(normalise_vat);
-    Ok(Relation {
+    let vat = read_vat(vat_number.as_deref().unwrap_or_default(), country.as_deref()).map_err(|invalid| {
+        SyncError::permanent(
+            "CUSTOMER_VAT_NUMBER_INVALID",
+            format!(
+                "The VAT number of {} ({customer}) is refused: {invalid}. Nothing was sent to Octopus. Correct it \
+                 on the customer in Focus, then run `focus-octopus resync --failed`.",
+                clean_text(&name).0
+            ),
+        )
+    })?;
+    let mut cleaned = Vec::new();
+    let mut clean = |field: &str, value: Option<String>| {
+        value.map(|v| {
+            let (text, removed) = clean_text(&v);
+            if removed > 0 {
+                cleaned.push(format!("{removed} from the {field}"));
+            }
+            text
+        })
+    };
+    let relation = Relation {
         relation_identification_service_data: RelationIdentification {
             relation_key: None,
             external_relation_id: Some(external),
         },
-        name: Some(name),
-        first_name,
+        name: clean("name", Some(name)),
+        first_name: clean("first name", first_name),
         client: Some(true),
-        street_and_nr: address.as_ref().and_then(|a| a.line_1.clone()),
-        postal_code: address.as_ref().and_then(|a| a.postal_code.clone()),
-        city: address.as_ref().and_then(|a| a.city.clone()),
+        street_and_nr: clean("street", address.as_ref().and_then(|a| a.line_1.clone())),
+        postal_code: clean("postal code", address.as_ref().and_then(|a| a.postal_code.clone())),
+        city: clean("city", address.as_ref().and_then(|a| a.city.clone())),
         vat_type: Some(vat_type(vat.as_ref(), country.as_deref())),
         country,
         email: email.map(|e| e.email),
@@ -817,7 +892,14 @@ async fn relation_from_focus(conn: &Connection, customer: &CustomerRef, external
         fact_language: Some(fact_language(language.as_deref())),
         active: Some(true),
         ..Default::default()
-    })
+    };
+    let note = (!cleaned.is_empty()).then(|| {
+        format!(
+            "Control or text-direction characters were taken out before export to Octopus: {}.",
+            cleaned.join(", ")
+        )
+    });
+    Ok((relation, note))
 }
 
 /// What booking the document would give now (amounts and fingerprint), or `None` if it cannot be worked out (an

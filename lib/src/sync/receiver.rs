@@ -1,11 +1,12 @@
 //! The webhook receiver (Function URL): `POST /hooks/<connection>/<secret>` → one message on the FIFO queue.
 //!
 //! Focus signs nothing, so the URL carries the connection's secret, compared in constant time, with the same work
-//! done for an unknown connection (404 either way). Bodies over 64 KiB are refused (413), unreadable ones too
+//! done for an unknown connection (404 either way). Whether the connection exists is answered from the connections
+//! the table lists, read at most once a minute: a made-up name costs no Secrets Manager call and no table read. Bodies over 64 KiB are refused (413), unreadable ones too
 //! (400); other event types are acknowledged and ignored (200). If the queue cannot take the message the answer is
 //! 503, so Focus tries again. A refused request writes nothing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 use base64::Engine;
@@ -23,6 +24,8 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const MAX_CACHED_CONNECTIONS: usize = 1024;
 /// Webhook secrets are re-read this often (a rotated secret takes effect within this time).
 const SECRET_TTL: Duration = Duration::minutes(5);
+/// The table's list of connections is read again at most this often (a new connection is known within it).
+const CONNECTIONS_TTL: Duration = Duration::minutes(1);
 /// Compared against when the connection has no secret, so the answer takes as long as a real mismatch.
 const DECOY: &str = "decoy-decoy-decoy-decoy-decoy-decoy-decoy-decoy-";
 
@@ -31,6 +34,7 @@ type CachedSecret = (Option<SecretString>, DateTime<Utc>);
 
 pub struct Receiver {
     secrets: Mutex<HashMap<ConnectionId, CachedSecret>>,
+    known: Mutex<Option<(BTreeSet<ConnectionId>, DateTime<Utc>)>>,
 }
 
 impl Default for Receiver {
@@ -57,6 +61,7 @@ impl Receiver {
     pub fn new() -> Self {
         Self {
             secrets: Mutex::new(HashMap::new()),
+            known: Mutex::new(None),
         }
     }
 
@@ -73,7 +78,14 @@ impl Receiver {
             ("GET", ["oauth", "callback"]) => return self.oauth_callback(deployment, request).await,
             _ => return not_found(),
         };
-        let conn = ConnectionId::new(connection).ok();
+        let conn = match ConnectionId::new(connection) {
+            Ok(conn) => match self.is_known(deployment, &conn).await {
+                Ok(true) => Some(conn),
+                Ok(false) => None,
+                Err(()) => return respond(503, "STORE_UNAVAILABLE", "Try again later."),
+            },
+            Err(_) => None,
+        };
         let expected = match &conn {
             Some(conn) => match self.secret(deployment, conn).await {
                 Ok(secret) => secret,
@@ -179,14 +191,23 @@ impl Receiver {
             Ok(super::authorise::Callback::Refused(why)) => page(
                 400,
                 "Not connected",
-                &format!("This link cannot be used ({why}). Run `focus-octopus connect` again for a new one."),
+                &format!("This link cannot be used ({why}). Run `focus-octopus connect-focus` again for a new one."),
             ),
+            Err(e) if crate::domain::Failure::code(&e) == "FOCUS_ACCOUNT_CHANGED" => {
+                tracing::warn!(code = "FOCUS_ACCOUNT_CHANGED", "OAuth callback refused: {e}");
+                // The sentence names both account ids (not secrets) and the flag that allows the switch.
+                page(
+                    409,
+                    "Not connected: another Focus account",
+                    &format!("FOCUS_ACCOUNT_CHANGED: {e}"),
+                )
+            }
             Err(e) => {
                 tracing::warn!(code = crate::domain::Failure::code(&e), "OAuth callback failed: {e}");
                 page(
                     502,
                     "Not connected",
-                    "Focus did not accept the authorisation. Run `focus-octopus connect` again.",
+                    "Focus did not accept the authorisation. Run `focus-octopus connect-focus` again.",
                 )
             }
         }
@@ -215,6 +236,27 @@ impl Receiver {
             cache.insert(conn.clone(), (secret.clone(), now));
         }
         Ok(secret)
+    }
+
+    /// Whether the table lists `conn` (the list cached for a minute). `Err` when DynamoDB cannot answer.
+    async fn is_known(&self, deployment: &Deployment, conn: &ConnectionId) -> Result<bool, ()> {
+        let now = deployment.clock.now();
+        let mut known = self.known.lock().await;
+        if let Some((list, at)) = known.as_ref()
+            && now - *at < CONNECTIONS_TTL
+        {
+            return Ok(list.contains(conn));
+        }
+        let list: BTreeSet<ConnectionId> = match deployment.store.connections().list().await {
+            Ok(list) => list.into_iter().collect(),
+            Err(e) => {
+                tracing::warn!("connections not listed: {e}");
+                return Err(());
+            }
+        };
+        let found = list.contains(conn);
+        *known = Some((list, now));
+        Ok(found)
     }
 
     /// How many connections' secrets (or their absence) are cached.

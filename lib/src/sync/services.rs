@@ -119,7 +119,8 @@ impl Deployment {
             report.failed.len(),
             report.notes.len()
         );
-        let body = serde_json::to_string_pretty(report).unwrap_or_default();
+        let body =
+            crate::logging::redact(&serde_json::to_string_pretty(&report.redacted()).unwrap_or_default()).into_owned();
         if let Err(e) = sns
             .publish()
             .topic_arn(topic)

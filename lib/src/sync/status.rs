@@ -14,6 +14,9 @@ use crate::store::RunReport;
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
     pub connection: ConnectionId,
+    /// Why the connection stopped as a whole, while it is stopped (docs/DESIGN.md §4.5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused: Option<crate::store::Pause>,
     /// Documents per state.
     pub documents: BTreeMap<&'static str, u32>,
     /// `failed` and `needs_review` documents: what happened and what to do.
@@ -75,6 +78,7 @@ pub async fn status(deployment: &Deployment, conn: &ConnectionId) -> Result<Stat
     }
     Ok(Status {
         connection: conn.clone(),
+        paused: store.connections().paused(conn).await?,
         documents,
         attention,
         recent_runs: store.runs().recent(conn, 5).await?,

@@ -246,9 +246,11 @@ async fn puller_run(history: usize) -> anyhow::Result<(usize, usize, f64)> {
 async fn book_burst(world: &PushWorld, documents: usize, customers: usize) -> anyhow::Result<()> {
     let ids: Vec<String> = (0..customers)
         .map(|i| {
-            world
-                .focus
-                .add_company(&format!("Klant {i} BV"), Some(&format!("BE04774727{i:02}")), "BE")
+            world.focus.add_company(
+                &format!("Klant {i} BV"),
+                Some(&focus_octopus_tests::fixtures::belgian_vat(i as u32)),
+                "BE",
+            )
         })
         .collect();
     for n in 0..documents {
@@ -753,7 +755,7 @@ async fn poster_peak(runtime: &lambda::RuntimeApi, built: &lambda::Built) -> any
     for i in 0..10 {
         let company = world.focus.add_company(
             &format!("Nieuwe Klant {i} BV"),
-            Some(&format!("BE04774727{i:02}")),
+            Some(&focus_octopus_tests::fixtures::belgian_vat(i as u32)),
             "BE",
         );
         let lines = (0..4)
@@ -822,9 +824,11 @@ async fn push_steady_state(scale: &Scale, targets: &mut Targets) -> anyhow::Resu
     let (world, dynamodb) = PushWorld::start_counting(push_config()).await;
     let customers: Vec<String> = (0..5)
         .map(|i| {
-            world
-                .focus
-                .add_company(&format!("Klant {i} BV"), Some(&format!("BE04774727{i:02}")), "BE")
+            world.focus.add_company(
+                &format!("Klant {i} BV"),
+                Some(&focus_octopus_tests::fixtures::belgian_vat(i as u32)),
+                "BE",
+            )
         })
         .collect();
     let rate_ids = [rates::VAT_21, rates::VAT_6, rates::VAT_0_INTRA_EU];

@@ -220,7 +220,7 @@ impl FocusSim {
         s.account_id = "0fc55513-7f68-4865-aba0-de5da9e4e43d".into();
         s.user_id = "cb8da52a-ce89-4bf6-8f7e-8ee6cb85e3b5".into();
         s.departments.push(json!({
-            "id": DEPARTMENT, "name": "Bakkerij Peeters BV", "vat_number": "BE0412345678",
+            "id": DEPARTMENT, "name": "Bakkerij Peeters BV", "vat_number": "BE0412345614",
             "currency": "EUR", "emails": [], "status": "active",
         }));
         for (id, description, rate) in [
@@ -263,6 +263,30 @@ impl FocusSim {
             "id": id, "name": name, "vat_number": vat_number, "currency": "EUR", "emails": [], "status": "active",
         }));
         id
+    }
+
+    /// A second company of the same account with its own copy of the first department's tax rates (Focus gives each
+    /// department its own rate ids). Returns its id and the first department's rate id → its own.
+    pub fn add_department_with_rates(&self, name: &str, vat_number: &str) -> (String, Vec<(String, String)>) {
+        let department = self.add_department(name, vat_number);
+        let mut s = self.state();
+        let theirs: Vec<SimTaxRate> = s
+            .tax_rates
+            .iter()
+            .filter(|t| t.department == DEPARTMENT)
+            .cloned()
+            .collect();
+        let mut ids = Vec::new();
+        for rate in theirs {
+            let id = s.new_id();
+            ids.push((rate.id.clone(), id.clone()));
+            s.tax_rates.push(SimTaxRate {
+                id,
+                department: department.clone(),
+                ..rate
+            });
+        }
+        (department, ids)
     }
 
     /// The account gains a tax rate (as when the bookkeeper adds one in Focus's settings).
@@ -557,6 +581,14 @@ impl FocusSim {
 
     pub fn deliveries(&self) -> Deliveries {
         self.deliveries.lock().unwrap().clone()
+    }
+
+    /// A user logged in to another Focus account (`account_id`) authorises the integration: its tokens are that
+    /// account's, and `users.me` says so.
+    pub fn authorization_code_as(&self, redirect_uri: &str, account_id: &str) -> String {
+        let code = self.authorization_code(redirect_uri);
+        self.state().other_accounts.insert(code.clone(), account_id.into());
+        code
     }
 
     /// A user authorises the integration: returns the code the redirect would carry.

@@ -178,6 +178,11 @@ fn access_token(state: &Mutex<FocusState>, form: &HashMap<String, String>) -> Re
     if field("client_id") != s.client_id || field("client_secret") != s.client_secret {
         return reply(401, Some(json!({ "error": "invalid_client" })));
     }
+    let account = s
+        .other_accounts
+        .get(field("code"))
+        .or(s.other_accounts.get(field("refresh_token")))
+        .cloned();
     let valid = match field("grant_type") {
         "authorization_code" => match s.codes.remove(field("code")) {
             Some((issued, redirect)) => issued + CODE_LIFETIME > s.now() && redirect == field("redirect_uri"),
@@ -201,6 +206,10 @@ fn access_token(state: &Mutex<FocusState>, form: &HashMap<String, String>) -> Re
         );
     }
     let (access, refresh) = issue_pair(&mut s);
+    if let Some(account) = account {
+        s.other_accounts.insert(access.clone(), account.clone());
+        s.other_accounts.insert(refresh.clone(), account);
+    }
     reply(
         200,
         Some(json!({ "token_type": "Bearer", "expires_in": ACCESS_TOKEN_LIFETIME,
@@ -281,6 +290,7 @@ fn api(
             };
             *s.faults_fired.entry(name).or_default() += 1;
         }
+        s.caller_account = s.other_accounts.get(token).cloned();
         match fault {
             Some(0) => {
                 drop_answer = true;
@@ -312,7 +322,8 @@ fn record(s: &mut FocusState, action: &str, body: &Value, status: u16) {
 fn dispatch(s: &mut FocusState, action: &str, body: &Value) -> Reply {
     match action {
         "users.me" => data(json!({
-            "id": s.user_id, "account": { "type": "account", "id": s.account_id },
+            "id": s.user_id,
+            "account": { "type": "account", "id": s.caller_account.clone().unwrap_or_else(|| s.account_id.clone()) },
             "first_name": "An", "last_name": "Peeters", "email": "an@bakkerij-peeters.be",
             "language": "nl-BE", "time_zone": "Europe/Brussels",
         })),

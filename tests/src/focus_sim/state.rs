@@ -18,6 +18,11 @@ pub struct FocusState {
     pub codes: HashMap<String, (DateTime<Utc>, String)>,
     /// access token → expires at
     pub access_tokens: HashMap<String, DateTime<Utc>>,
+    /// Codes, access and refresh tokens approved by another account than `account_id` (a user logged in to a
+    /// second Focus account when approving): code or token → account id.
+    pub other_accounts: HashMap<String, String>,
+    /// The account of the request being answered (from its token).
+    pub caller_account: Option<String>,
     /// refresh tokens that may still be used (each once)
     pub refresh_tokens: std::collections::HashSet<String>,
     /// Every access and refresh token ever issued.
@@ -76,6 +81,7 @@ pub struct FocusReceived {
     pub at: DateTime<Utc>,
 }
 
+#[derive(Clone)]
 pub struct SimTaxRate {
     pub id: String,
     pub description: String,
@@ -133,6 +139,8 @@ impl FocusState {
             user_id: String::new(),
             codes: HashMap::new(),
             access_tokens: HashMap::new(),
+            other_accounts: HashMap::new(),
+            caller_account: None,
             refresh_tokens: Default::default(),
             issued: Vec::new(),
             refreshes: 0,

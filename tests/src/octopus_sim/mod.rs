@@ -89,11 +89,11 @@ impl OctopusSim {
         s.software_house_uuid = SOFTWARE_HOUSE_UUID.into();
         s.users
             .insert(USER.into(), (PASSWORD.into(), vec![DOSSIER, OTHER_DOSSIER]));
-        let d = standard_dossier(DOSSIER, "Bakkerij Peeters BV", "BE0412.345.678", now);
+        let d = standard_dossier(DOSSIER, "Bakkerij Peeters BV", "BE0412.345.614", now);
         s.dossiers.insert(DOSSIER, d);
         s.dossiers.insert(
             OTHER_DOSSIER,
-            SimDossier::new(OTHER_DOSSIER, "Peeters Vastgoed NV", "BE0876.543.210"),
+            SimDossier::new(OTHER_DOSSIER, "Peeters Vastgoed NV", "BE0876.543.270"),
         );
     }
 
@@ -236,6 +236,7 @@ impl OctopusSim {
                 full[k] = v;
             }
             full["relationIdentificationServiceData"] = json!({ "relationKey": { "id": id }, "externalRelationId": 0 });
+            routes::empty_texts_as_octopus_sends(&mut full);
             d.relations.push(state::SimRelation {
                 id,
                 data: full,
@@ -300,11 +301,13 @@ impl OctopusSim {
         });
     }
 
-    /// Every booking of a dossier, as received: (key, amount, reference, data).
+    /// Every booking of a dossier, as received: (key, amount, reference, data). The purchases the standard dossier
+    /// starts with (journals A1 and F2, where the sync never books) are not among them.
     pub fn bookings(&self, dossier: i32) -> Vec<(SimBookingKey, Decimal, Option<String>, Value)> {
         self.dossier(dossier, |d, _| {
             d.bookings
                 .iter()
+                .filter(|b| !SEEDED_PURCHASE_JOURNALS.contains(&b.journal.as_str()))
                 .map(|b| {
                     let key = SimBookingKey {
                         bookyear: b.bookyear,
@@ -446,13 +449,80 @@ fn standard_dossier(id: i32, name: &str, vat_nr: &str, now: DateTime<Utc>) -> Si
             percentage: Decimal::from(pct),
         });
     }
-    d.vat_codes.push(SimVatCode {
-        code: "D21".into(),
-        description: "Aankopen 21%".into(),
-        kind: 1,
-        percentage: Decimal::from(21),
-    });
+    // Real dossiers have purchase and import codes beside the sales ones (recorded live).
+    for (code, description) in [("D21", "Aankopen 21%"), ("I21", "Invoer 21%")] {
+        d.vat_codes.push(SimVatCode {
+            code: code.into(),
+            description: description.into(),
+            kind: 1,
+            percentage: Decimal::from(21),
+        });
+    }
+    seed_purchases(&mut d, now);
     d
+}
+
+/// The journals of the purchases every standard dossier starts with.
+pub const SEEDED_PURCHASE_JOURNALS: [&str; 2] = ["A1", "F2"];
+
+/// What a real dossier's feeds carry beside our sales bookings: a purchase invoice in A1 paid from a second bank
+/// journal (F2) and reconciled, and a purchase booking without lines. The client must leave them alone.
+fn seed_purchases(d: &mut SimDossier, now: DateTime<Utc>) {
+    // Reconciled shortly before the simulation starts: inside the sync's first feed windows.
+    let now = now - chrono::Duration::hours(2);
+    d.journals.push(SimJournal {
+        bookyear: 1,
+        key: "F2".into(),
+        name: "Bank Belfius".into(),
+        insertion_type: None,
+        last_booked: 1,
+        closed: false,
+        locked: false,
+        closed_period: None,
+    });
+    d.journal_mut(1, "A1").expect("seeded above").last_booked = 2;
+    let purchase = |nr: i32, amount: f64, lines: Value| {
+        json!({
+            "bookyearKey": { "id": 1 }, "journalKey": "A1", "documentSequenceNr": nr,
+            "relationIdentificationServiceData": { "externalRelationId": 0 },
+            "bookyearPeriodeNr": 202601, "documentDate": "2026-01-05", "expiryDate": "2026-02-04",
+            "amount": -amount, "currencyCode": "EUR", "exchangeRate": 1.0, "bookingLines": lines,
+        })
+    };
+    let lines = json!([{ "accountKey": 604000, "baseAmount": 100.0, "vatCodeKey": "D21", "vatAmount": 21.0 }]);
+    for (nr, amount, lines) in [(1, 121.0, lines), (2, 0.0, json!([]))] {
+        d.bookings.push(state::SimBooking {
+            bookyear: 1,
+            journal: "A1".into(),
+            document_nr: nr,
+            amount: Decimal::try_from(-amount).expect("a small amount"),
+            relation_id: None,
+            reference: None,
+            data: purchase(nr, amount, lines),
+            modified_at: now,
+        });
+    }
+    d.bookings.push(state::SimBooking {
+        bookyear: 1,
+        journal: "F2".into(),
+        document_nr: 1,
+        amount: Decimal::from(121),
+        relation_id: None,
+        reference: None,
+        data: json!({
+            "bookyearKey": { "id": 1 }, "journalKey": "F2", "documentSequenceNr": 1, "bookyearPeriodeNr": 202601,
+            "documentDate": "2026-01-20", "exchangeRate": 1.0,
+            "bookingLines": [{ "type": "S", "amount": 121.0 }],
+        }),
+        modified_at: now,
+    });
+    d.balancings.push(SimBalancing {
+        debet: (1, "F2".into(), 1, 1),
+        credit: (1, "A1".into(), 1, -1),
+        amount: Decimal::from(121),
+        modified_at: now,
+        deleted: false,
+    });
 }
 
 /// A request of each operation the client knows, as the simulator would receive it: the simulator names and limits

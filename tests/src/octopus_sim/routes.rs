@@ -588,10 +588,60 @@ fn modified_bookings(d: &SimDossier, query: &HashMap<String, String>, kind: impl
             .filter(|b| kind(&b.journal))
             .filter(|b| (by == -1 || b.bookyear == by) && journal.is_none_or(|j| &b.journal == j))
             .filter(|b| b.modified_at >= since)
-            .map(|b| b.data.clone())
+            .map(|b| as_octopus_sends(b.data.clone()))
             .collect(),
         "No bookings found",
     )
+}
+
+/// A stored booking as Octopus's answers carry it (recorded live): lines without an account have `accountKey: 0`,
+/// without a relation `relationId: 0` and `externalRelationId: 0`, and text fields that are empty are `""`, never
+/// `null` or absent.
+fn as_octopus_sends(mut data: Value) -> Value {
+    for field in ["comment", "reference", "orderReference"] {
+        if data.get(field).is_none_or(Value::is_null) && data.get("bookingLines").is_some() {
+            data[field] = json!("");
+        }
+    }
+    if let Some(lines) = data.get_mut("bookingLines").and_then(Value::as_array_mut) {
+        for line in lines {
+            for field in ["accountKey", "relationId", "externalRelationId"] {
+                if line.get(field).is_none_or(Value::is_null) {
+                    line[field] = json!(0);
+                }
+            }
+            for field in ["comment", "reference"] {
+                if line.get(field).is_none_or(Value::is_null) {
+                    line[field] = json!("");
+                }
+            }
+        }
+    }
+    data
+}
+
+/// The text fields of `RelationServiceData` that Octopus answers with `""` when they are empty.
+pub(super) const RELATION_TEXT_FIELDS: [&str; 11] = [
+    "name",
+    "firstName",
+    "streetAndNr",
+    "postalCode",
+    "city",
+    "country",
+    "telephone",
+    "email",
+    "vatNr",
+    "externCustomerNr",
+    "remarks",
+];
+
+/// Empty text fields of a stored relation become `""`, as Octopus answers them.
+pub(super) fn empty_texts_as_octopus_sends(data: &mut Value) {
+    for field in RELATION_TEXT_FIELDS {
+        if data.get(field).is_none_or(Value::is_null) {
+            data[field] = json!("");
+        }
+    }
 }
 
 /// `modifiedTimeStamp` in `yyyy-MM-dd HH:mm:ss.SSS`, read as Belgian local time. Malformed → 500.
@@ -723,6 +773,7 @@ fn upsert_relation(d: &mut SimDossier, body: &Value, now: DateTime<Utc>) -> Repl
         if existing.external_id().is_none() {
             existing.data["relationIdentificationServiceData"]["externalRelationId"] = json!(external_id.unwrap_or(0));
         }
+        empty_texts_as_octopus_sends(&mut existing.data);
         existing.modified_at = now;
         return reply(204, None);
     }
@@ -739,6 +790,7 @@ fn upsert_relation(d: &mut SimDossier, body: &Value, now: DateTime<Utc>) -> Repl
         "relationKey": { "id": id },
         "externalRelationId": external_id.unwrap_or(0),
     });
+    empty_texts_as_octopus_sends(&mut data);
     d.relations.push(SimRelation {
         id,
         data: data.clone(),
@@ -1155,7 +1207,8 @@ fn balancing_json(d: &SimDossier, b: &SimBalancing) -> Value {
             "documentDate": booking.and_then(|x| x.data["documentDate"].as_str()),
             "currencyCode": "EUR",
             "exchangeRate": 1.0,
-            "reference": booking.and_then(|x| x.reference.clone()),
+            // "" when the booking has none (recorded live), never null.
+            "reference": booking.and_then(|x| x.reference.clone()).unwrap_or_default(),
         })
     };
     let relation = d
