@@ -5,6 +5,9 @@ SHELL := /bin/bash
 VENV := .venv
 # Pinned tools, the versions the tests were written and measured with (moto's behaviour differs between releases).
 PYTHON_TOOLS := moto[server]==5.2.5 cfn-lint==1.58.0 cargo-lambda==1.9.2 awscli==1.46.3
+# The SAM CLI in a venv of its own: it pins boto3/botocore versions of its own, which must not move moto's.
+SAM_VENV := .venv-sam
+SAM_CLI := aws-sam-cli==1.170.0
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 # The SDK must never look for the EC2 metadata service or real credentials in tests and local runs.
@@ -15,19 +18,20 @@ export AWS_ACCESS_KEY_ID ?= test
 export AWS_SECRET_ACCESS_KEY ?= test
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup test lint build bench chaos fuzz demo clean
+.PHONY: help setup test lint build deploy-build bench chaos fuzz demo clean
 
 help:
-	@echo "make setup  install the pinned local tools into $(VENV) (moto, cfn-lint, cargo-lambda, awscli)"
+	@echo "make setup  install the pinned local tools into $(VENV) (moto, cfn-lint, cargo-lambda, awscli) and $(SAM_VENV) (SAM CLI)"
 	@echo "make test   formatting, clippy, cfn-lint and every test (starts moto by itself)"
 	@echo "make bench  cold start, package size, memory, calls per document, limits: printed and written to BENCHMARKS.md"
 	@echo "            (BENCH_QUICK=1: a smaller run of a few minutes, kept apart from BENCHMARKS.md)"
 	@echo "make chaos  the long chaos run: a simulated week, 500 documents, 200 payments (SEEDS=\"1 2 3\" for more seeds)"
 	@echo "make fuzz   the fuzz/property targets with 100,000 inputs each (make test runs 10,000)"
 	@echo "make build  release zips of the four Lambda functions (x86_64) in $(TARGET_DIR)/lambda/*/"
+	@echo "make deploy-build  \`sam build\` of infra/template.yaml as the README's deploy step runs it (ARCH=arm64 for Graviton)"
 	@echo "make demo   the whole sync running locally: moto, both simulators, the real functions under cargo lambda watch"
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(SAM_VENV)/.installed
 
 # Rebuilt when the pins above change.
 $(VENV)/.installed: Makefile
@@ -35,10 +39,16 @@ $(VENV)/.installed: Makefile
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PYTHON_TOOLS)
 	touch $@
 
+$(SAM_VENV)/.installed: Makefile
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check $(SAM_CLI)
+	touch $@
+
 lint: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(SAM_VENV)/bin/sam validate --lint --template-file infra/template.yaml --region $(AWS_REGION)
 
 test: lint
 	cargo test --workspace --locked
@@ -47,6 +57,13 @@ build: setup
 	PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --release --locked --output-format zip \
 		-p webhook-receiver -p document-poster -p payment-puller -p admin
 	@ls -l $(TARGET_DIR)/lambda/*/bootstrap.zip
+
+# The README's deploy build: `sam build` finds cargo-lambda on PATH (it lives in $(VENV)). Release builds of the
+# SDK crates take a while (about 20 minutes on 2 cores from nothing). ARCH=arm64 builds for Graviton (needs the
+# aarch64-unknown-linux-gnu Rust target and a cross linker, or cargo-zigbuild; see the README).
+deploy-build: setup
+	PATH="$(abspath $(VENV))/bin:$(abspath $(SAM_VENV))/bin:$$PATH" sam build --template-file infra/template.yaml \
+		$(if $(ARCH),--parameter-overrides Architecture=$(ARCH))
 
 # What the figures of BENCHMARKS.md mean: the hand-written part of the file, kept here so that a rerun of
 # `make bench` reproduces the whole file. Every figure and every met/not met below it is printed by the bench.
@@ -108,5 +125,5 @@ demo: setup
 	$(TARGET_DIR)/debug/demo
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam
 	cargo clean

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use focus_octopus::config::Env;
+use focus_octopus::config::{Env, vars};
 use focus_octopus::domain::Failure;
 use focus_octopus::sync::admin;
 use focus_octopus::sync::services::Deployment;
@@ -17,7 +17,10 @@ use serde_json::{Value, json};
 #[command(
     name = "focus-octopus",
     version,
-    about = "Set up and operate the Teamleader Focus ↔ Octopus sync."
+    about = "Set up and operate the Teamleader Focus ↔ Octopus sync.",
+    after_help = "Environment: TABLE_NAME, DOCUMENTS_QUEUE_URL and SECRETS_PREFIX (the stack's outputs TableName, \
+DocumentsQueueUrl and SecretsPrefix; `ping` needs only TABLE_NAME), AWS credentials and AWS_REGION (the stack's \
+region). Optional: FOCUS_OCTOPUS_CONNECTION, REPORT_TOPIC_ARN."
 )]
 struct Cli {
     /// Print the answer as JSON (for scripts) instead of tables.
@@ -44,13 +47,14 @@ enum Command {
     Status,
     /// Check the whole setup; every failed check says how to fix it. Exits 1 if one fails.
     Doctor {
-        /// The receiver's Function URL, to check the webhooks point at it.
+        /// The receiver's Function URL (WebhookBaseUrl), to check the webhooks point at it.
         #[arg(long)]
         receiver_url: Option<String>,
     },
     /// Print the Focus authorisation link (open it, approve, and the callback stores the tokens).
     ConnectFocus {
-        /// The receiver's Function URL followed by /oauth/callback, as registered on the Focus Marketplace.
+        /// The receiver's Function URL followed by /oauth/callback, as registered on the Focus Marketplace
+        /// (https; http only for 127.0.0.1).
         #[arg(long)]
         redirect_uri: String,
         /// Accept an approval by another Focus account than the one that approved before. Without it such an
@@ -64,65 +68,97 @@ enum Command {
     Dossiers,
     /// List the sales journals (booking insertion) of a dossier in the bookyear holding DATE.
     SalesJournals {
+        /// The Octopus dossier id (from `dossiers`).
         #[arg(long)]
         dossier: i32,
-        #[arg(long)]
+        /// A date of the bookyear to look in, YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD")]
         date: chrono::NaiveDate,
     },
     /// Choose the Focus department, Octopus dossier, journals and start date.
     Connect {
+        /// The Focus department (company) id, from `departments`.
         #[arg(long)]
         department: String,
+        /// The Octopus dossier id, from `dossiers`.
         #[arg(long)]
         dossier: i32,
+        /// The sales journal for invoices, from `sales-journals` (such as V1).
         #[arg(long)]
         invoice_journal: String,
+        /// The sales journal for credit notes (such as V2).
         #[arg(long)]
         credit_note_journal: String,
-        #[arg(long)]
+        /// Documents dated before this day are never booked, YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD")]
         start_date: chrono::NaiveDate,
     },
     /// Show the Focus tax rates with their Octopus VAT code, or a suggestion (never for the 0 % variants).
     MapSuggestions,
     /// Map a Focus tax rate to an Octopus VAT code and/or ledger, or set the default ledger.
     Map {
+        /// The Focus tax-rate id (from `map-suggestions`).
         #[arg(long)]
         tax_rate: Option<String>,
+        /// The Octopus sales VAT code for that rate (such as 21, 06, 47).
         #[arg(long)]
         vat_code: Option<String>,
+        /// The 70… revenue account for that rate's lines.
         #[arg(long)]
         ledger: Option<String>,
+        /// The revenue account of lines with no other (six digits, such as 700000).
         #[arg(long)]
         default_ledger: Option<String>,
     },
+    /// Remove a tax rate's mapping (its VAT code and ledger), or the default ledger.
+    Unmap {
+        /// The Focus tax-rate id whose mapping goes.
+        #[arg(long)]
+        tax_rate: Option<String>,
+        /// Remove the default ledger.
+        #[arg(long)]
+        default_ledger: bool,
+    },
     /// Pair Focus customers with Octopus relations (a dry run unless --apply; nothing is created or deleted).
     MatchCustomers {
+        /// Store the links (without it: only show them).
         #[arg(long)]
         apply: bool,
     },
     /// Bring Octopus customers Focus lacks into Focus as companies tagged "Octopus Import".
     ImportRelations {
+        /// Only count what would be created and linked.
         #[arg(long)]
         dry_run: bool,
     },
     /// Hand documents back to the poster: --failed, --since DATE, or named documents (invoice:<id>).
     Resync {
+        /// Every document that failed.
         #[arg(long)]
         failed: bool,
-        #[arg(long)]
+        /// Every document booked in Focus since this day, YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD")]
         since: Option<chrono::NaiveDate>,
+        /// Documents as `status` prints them: invoice:<id> or credit_note:<id>.
+        #[arg(value_name = "DOC")]
         documents: Vec<String>,
     },
     /// After correcting Octopus for documents that changed in Focus (needs_review): mark them reviewed
     /// (invoice:<id> or credit_note:<id>).
-    Reviewed { documents: Vec<String> },
+    Reviewed {
+        /// Documents as `status` prints them: invoice:<id> or credit_note:<id>.
+        #[arg(value_name = "DOC")]
+        documents: Vec<String>,
+    },
     /// Register the receiver URL in Focus for every event type the sync uses.
     RegisterWebhooks {
+        /// The receiver's Function URL (WebhookBaseUrl), https.
         #[arg(long)]
         receiver_url: String,
     },
     /// Remove that registration.
     UnregisterWebhooks {
+        /// The receiver's Function URL the webhooks were registered with.
         #[arg(long)]
         receiver_url: String,
     },
@@ -167,6 +203,10 @@ impl Command {
                 default_ledger,
             } => json!({ "action": "map", "connection": c, "tax_rate": tax_rate, "vat_code": vat_code,
                          "ledger": ledger, "default_ledger": default_ledger }),
+            Command::Unmap {
+                tax_rate,
+                default_ledger,
+            } => json!({ "action": "unmap", "connection": c, "tax_rate": tax_rate, "default_ledger": default_ledger }),
             Command::MatchCustomers { apply } => {
                 json!({ "action": "match-customers", "connection": c, "apply": apply })
             }
@@ -286,13 +326,49 @@ async fn main() -> ExitCode {
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
     });
-    let answer = match Deployment::from_environment(&Env::from_process()).await {
+    let env = Env::from_process();
+    let needed: &[&'static str] = if matches!(cli.command, Command::Ping) {
+        &[vars::TABLE_NAME]
+    } else {
+        &[vars::TABLE_NAME, vars::DOCUMENTS_QUEUE_URL, vars::SECRETS_PREFIX]
+    };
+    if let Err(missing) = env.require_all(needed) {
+        if let Some(spinner) = &spinner {
+            spinner.finish_and_clear();
+        }
+        let message = format!(
+            "{missing} For the CLI, export the stack's outputs: TABLE_NAME=<TableName> \
+             DOCUMENTS_QUEUE_URL=<DocumentsQueueUrl> SECRETS_PREFIX=<SecretsPrefix> (`sam list stack-outputs`)."
+        );
+        if cli.json {
+            println!("{}", json!({ "error": { "code": missing.code(), "message": message } }));
+        } else {
+            eprintln!("{}: {message}", missing.code());
+        }
+        return ExitCode::FAILURE;
+    }
+    // `ping` reads only the table; the rest of the deployment is never used by it.
+    let env = env.with_defaults(&[
+        (vars::DOCUMENTS_QUEUE_URL, "unused-by-ping"),
+        (vars::SECRETS_PREFIX, "unused-by-ping"),
+    ]);
+    let answer = match Deployment::from_environment(&env).await {
         Ok(deployment) => match admin::parse(command) {
             Ok(command) => admin::run(&deployment, command).await,
             Err(e) => Err(e),
         },
-        Err(e) => {
-            eprintln!("{e}");
+        Err(missing) => {
+            if let Some(spinner) = &spinner {
+                spinner.finish_and_clear();
+            }
+            if cli.json {
+                println!(
+                    "{}",
+                    json!({ "error": { "code": missing.code(), "message": missing.to_string() } })
+                );
+            } else {
+                eprintln!("{}: {missing}", missing.code());
+            }
             return ExitCode::FAILURE;
         }
     };

@@ -196,3 +196,80 @@ async fn every_focus_octopus_command_in_the_readme_runs_in_order() {
         );
     }
 }
+
+#[tokio::test]
+async fn missing_variables_are_all_named_at_once_and_ping_needs_only_the_table() {
+    let world = PushWorld::start().await;
+    let without = |args: &[&str], unset: &[&str]| {
+        let mut command = cli(&world);
+        command.args(args);
+        for name in unset {
+            command.env_remove(name);
+        }
+        async move {
+            tokio::task::spawn_blocking(move || command.output().expect("the CLI runs"))
+                .await
+                .expect("the CLI finished")
+        }
+    };
+
+    let status = without(&["status", "--json"], &["DOCUMENTS_QUEUE_URL", "SECRETS_PREFIX"]).await;
+    assert!(!status.status.success());
+    let answer: Value = serde_json::from_str(&stdout(&status)).expect("the error as JSON on stdout");
+    assert_eq!(answer["error"]["code"], "CONFIG_ENV_MISSING");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("DOCUMENTS_QUEUE_URL, SECRETS_PREFIX"),
+        "both at once: {message}"
+    );
+    assert!(message.contains("sam list stack-outputs"), "{message}");
+
+    let ping = without(&["ping", "--json"], &["DOCUMENTS_QUEUE_URL", "SECRETS_PREFIX"]).await;
+    assert!(
+        ping.status.success(),
+        "{}{}",
+        stdout(&ping),
+        String::from_utf8_lossy(&ping.stderr)
+    );
+    let answer: Value = serde_json::from_str(&stdout(&ping)).unwrap();
+    assert_eq!(answer["connections"], json!(["bakkerij"]));
+
+    let text = without(&["status"], &["TABLE_NAME"]).await;
+    let stderr = String::from_utf8_lossy(&text.stderr);
+    assert!(stderr.starts_with("CONFIG_ENV_MISSING: "), "{stderr}");
+}
+
+#[tokio::test]
+async fn every_option_has_help_and_dates_say_their_format() {
+    let world = PushWorld::start().await;
+    for command in [
+        "connect",
+        "map",
+        "unmap",
+        "resync",
+        "sales-journals",
+        "register-webhooks",
+        "connect-focus",
+    ] {
+        let help = run(&world, &[command, "-h"]).await;
+        let text = stdout(&help);
+        let lines: Vec<&str> = text.lines().collect();
+        let options: Vec<usize> = (0..lines.len())
+            .filter(|i| lines[*i].trim_start().starts_with("--"))
+            .collect();
+        assert!(!options.is_empty(), "{command}: {text}");
+        for i in options {
+            let option = lines[i];
+            // clap writes the help beside the option, or on the next line when the options are long.
+            let beside = option.split("  ").filter(|p| !p.trim().is_empty()).count() >= 2;
+            let below = lines
+                .get(i + 1)
+                .is_some_and(|next| !next.trim().is_empty() && !next.trim_start().starts_with('-'));
+            assert!(beside || below, "{command}: an option without help: {option:?}");
+        }
+    }
+    let resync = stdout(&run(&world, &["resync", "--help"]).await);
+    assert!(resync.contains("YYYY-MM-DD"), "{resync}");
+    let top = stdout(&run(&world, &["--help"]).await);
+    assert!(top.contains("TABLE_NAME") && top.contains("AWS_REGION"), "{top}");
+}

@@ -25,6 +25,22 @@ pub struct MissingVariable {
     pub name: &'static str,
 }
 
+/// Every variable missing at once, so a person fixes them in one go.
+#[derive(Debug, thiserror::Error)]
+#[error("The environment variable{} {} {} missing or empty.", if names.len() == 1 { "" } else { "s" }, names.join(", "), if names.len() == 1 { "is" } else { "are" })]
+pub struct MissingVariables {
+    pub names: Vec<&'static str>,
+}
+
+impl Failure for MissingVariables {
+    fn code(&self) -> &'static str {
+        "CONFIG_ENV_MISSING"
+    }
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Permanent
+    }
+}
+
 impl Failure for MissingVariable {
     fn code(&self) -> &'static str {
         "CONFIG_ENV_MISSING"
@@ -45,6 +61,26 @@ impl Env {
 
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+    }
+
+    /// Fails naming every one of `names` that is missing or empty.
+    pub fn require_all(&self, names: &[&'static str]) -> Result<(), MissingVariables> {
+        let names: Vec<&'static str> = names.iter().copied().filter(|n| self.require(n).is_err()).collect();
+        if names.is_empty() {
+            Ok(())
+        } else {
+            Err(MissingVariables { names })
+        }
+    }
+
+    /// The same variables, with `defaults` for the ones missing or empty.
+    pub fn with_defaults(mut self, defaults: &[(&str, &str)]) -> Self {
+        for (name, value) in defaults {
+            if self.0.get(*name).is_none_or(|v| v.trim().is_empty()) {
+                self.0.insert((*name).to_owned(), (*value).to_owned());
+            }
+        }
+        self
     }
 
     pub fn require(&self, name: &'static str) -> Result<String, MissingVariable> {
@@ -74,5 +110,13 @@ mod tests {
         assert_eq!(err.code(), "CONFIG_ENV_MISSING");
         assert!(err.to_string().contains("redeploy"));
         assert!(env.require(vars::SECRETS_PREFIX).is_err());
+        let all = env
+            .require_all(&[vars::TABLE_NAME, vars::DOCUMENTS_QUEUE_URL, vars::SECRETS_PREFIX])
+            .unwrap_err();
+        assert_eq!(all.names, ["DOCUMENTS_QUEUE_URL", "SECRETS_PREFIX"]);
+        assert_eq!(
+            all.to_string(),
+            "The environment variables DOCUMENTS_QUEUE_URL, SECRETS_PREFIX are missing or empty."
+        );
     }
 }

@@ -704,3 +704,217 @@ async fn doctor_fails_the_webhook_check_when_focus_calls_a_url_with_an_old_secre
         "no secret in the diagnosis"
     );
 }
+
+// ------------------------------------------------------------------ the operator's path: refusals that name the fix
+
+#[tokio::test]
+async fn connect_refuses_a_department_the_focus_account_does_not_have_and_lists_its_departments() {
+    let world = PushWorld::start().await;
+    let before = world
+        .deployment
+        .store
+        .connections()
+        .get(&world.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = run(
+        &world,
+        json!({"action": "connect", "connection": "bakkerij", "focus_department_id": "not-a-department",
+               "dossier": DOSSIER, "invoice_journal": "V1", "credit_note_journal": "V2", "start_date": "2026-03-01"}),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(refused.code(), "FOCUS_DEPARTMENT_UNKNOWN");
+    let message = refused.to_string();
+    assert!(
+        message.contains("Bakkerij Peeters BV") && message.contains(focus_octopus_tests::focus_sim::DEPARTMENT),
+        "{message}"
+    );
+    assert!(message.contains("focus-octopus departments"), "{message}");
+    let after = world
+        .deployment
+        .store
+        .connections()
+        .get(&world.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.version, before.version, "nothing was changed");
+}
+
+#[tokio::test]
+async fn map_without_arguments_says_what_it_takes_and_unmap_removes_a_mapping() {
+    let world = PushWorld::start().await;
+    for command in [
+        json!({"action": "map", "connection": "bakkerij"}),
+        json!({"action": "map", "connection": "bakkerij", "tax_rate": rates::VAT_21}),
+        json!({"action": "unmap", "connection": "bakkerij"}),
+    ] {
+        let refused = run(&world, command.clone()).await.unwrap_err();
+        assert_eq!(refused.code(), "ADMIN_BAD_COMMAND", "{command}");
+        assert!(refused.to_string().contains("--tax-rate"), "{refused}");
+        assert!(refused.to_string().contains("map-suggestions"), "{refused}");
+    }
+
+    let mapped = run(
+        &world,
+        json!({"action": "map", "connection": "bakkerij", "tax_rate": rates::VAT_21, "vat_code": "12"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        mapped["changed"],
+        json!([format!("tax rate {}: VAT code 21 → 12", rates::VAT_21)])
+    );
+    let removed = run(
+        &world,
+        json!({"action": "unmap", "connection": "bakkerij", "tax_rate": rates::VAT_21}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        removed["changed"],
+        json!([format!("tax rate {}: VAT code 12 removed", rates::VAT_21)])
+    );
+    assert!(removed["vat_codes"].get(rates::VAT_21).is_none());
+    let again = run(
+        &world,
+        json!({"action": "unmap", "connection": "bakkerij", "tax_rate": rates::VAT_21}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(again.code(), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn resync_of_a_malformed_id_or_of_a_document_focus_does_not_know_is_refused() {
+    let world = PushWorld::start().await;
+    let malformed = run(
+        &world,
+        json!({"action": "resync", "connection": "bakkerij", "documents": ["invoice:12/34"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(malformed.code(), "FOCUS_ID_INVALID");
+    assert!(malformed.to_string().contains("focus-octopus status"), "{malformed}");
+
+    let unknown = run(
+        &world,
+        json!({"action": "resync", "connection": "bakkerij",
+               "documents": ["invoice:0b6e2c38-0000-4000-8000-000000000000"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(unknown.code(), "NOT_FOUND");
+    assert_eq!(world.queued().await, 0, "nothing was enqueued");
+
+    let neither = run(&world, json!({"action": "resync", "connection": "bakkerij"}))
+        .await
+        .unwrap_err();
+    assert!(
+        neither.to_string().contains("--failed, --since YYYY-MM-DD"),
+        "{neither}"
+    );
+}
+
+#[tokio::test]
+async fn urls_must_be_absolute_https_and_unregistering_an_address_focus_does_not_have_says_so() {
+    let world = PushWorld::start().await;
+    for (action, field, url) in [
+        (
+            "register-webhooks",
+            "receiver_url",
+            "abc123.lambda-url.eu-west-1.on.aws",
+        ),
+        (
+            "register-webhooks",
+            "receiver_url",
+            "http://abc123.lambda-url.eu-west-1.on.aws",
+        ),
+        ("connect-focus", "redirect_uri", "ftp://example.com/oauth/callback"),
+        ("doctor", "receiver_url", "/hooks"),
+    ] {
+        let refused = run(&world, json!({"action": action, "connection": "bakkerij", field: url}))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "URL_INVALID", "{action} {url}");
+        assert!(refused.to_string().contains(url), "{refused}");
+    }
+    let no_callback = run(
+        &world,
+        json!({"action": "connect-focus", "connection": "bakkerij", "redirect_uri": "https://abc.on.aws/"}),
+    )
+    .await
+    .unwrap_err();
+    assert!(no_callback.to_string().contains("/oauth/callback"), "{no_callback}");
+
+    let elsewhere = run(
+        &world,
+        json!({"action": "unregister-webhooks", "connection": "bakkerij", "receiver_url": "https://elsewhere.example"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(elsewhere.code(), "NOT_FOUND");
+    assert!(elsewhere.to_string().contains("nothing was removed"), "{elsewhere}");
+}
+
+/// The stack creates the Octopus secret with empty fields; a login with them would count as a failed login
+/// against the Octopus user (and lock it after a few).
+#[tokio::test]
+async fn an_unfilled_octopus_secret_is_caught_before_any_login_is_sent() {
+    let world = PushWorld::start().await;
+    world
+        .aws
+        .secrets
+        .put_secret_value()
+        .secret_id(format!("{}/bakkerij/octopus", world.aws.table_name))
+        .secret_string(r#"{"user":"","password":"","software_house_uuid":""}"#)
+        .send()
+        .await
+        .unwrap();
+
+    let refused = run(&world, json!({"action": "octopus-dossiers", "connection": "bakkerij"}))
+        .await
+        .unwrap_err();
+
+    assert_eq!(refused.code(), "OCTOPUS_SECRET_UNFILLED");
+    let message = refused.to_string();
+    for part in [
+        "user, password, software_house_uuid empty",
+        "aws secretsmanager put-secret-value",
+        "No login",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    assert_eq!(
+        world.octopus.count(focus_octopus::octopus::Operation::AuthenticateUser),
+        0
+    );
+}
+
+#[tokio::test]
+async fn status_names_documents_as_the_commands_take_them() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let id = world.focus.draft_invoice(
+        ("company", &company),
+        vec![line(dec!(-1), dec!(10), rates::VAT_21)],
+        None,
+    );
+    world
+        .focus
+        .book_invoice(&id, NaiveDate::from_ymd_opt(2026, 3, 2).unwrap())
+        .await;
+    world.pump(10).await;
+
+    let status = run(&world, json!({"action": "status", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+
+    assert_eq!(status["attention"][0]["document"], format!("invoice:{id}"));
+    assert_eq!(status["attention"][0]["code"], "DOCUMENT_NEGATIVE_TOTAL");
+}

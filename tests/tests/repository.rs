@@ -17,7 +17,7 @@ fn project_files(dir: &Path, out: &mut Vec<PathBuf>) {
         if path.is_dir() {
             if !matches!(
                 name.as_str(),
-                "target" | ".venv" | ".git" | ".aws-sam" | "node_modules" | ".local"
+                "target" | ".venv" | ".venv-sam" | ".git" | ".aws-sam" | "node_modules" | ".local"
             ) {
                 project_files(&path, out);
             }

@@ -97,6 +97,16 @@ impl DocumentRef {
     }
 }
 
+impl DocumentRef {
+    /// The form the commands take (`invoice:<id>`, `credit_note:<id>`), as `status` prints it.
+    pub fn argument(&self) -> String {
+        match self.kind {
+            DocumentKind::Invoice => format!("invoice:{}", self.id),
+            DocumentKind::CreditNote => format!("credit_note:{}", self.id),
+        }
+    }
+}
+
 impl fmt::Display for DocumentRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.kind, self.id)

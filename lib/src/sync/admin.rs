@@ -81,6 +81,14 @@ pub enum AdminCommand {
         #[serde(default)]
         default_ledger: Option<String>,
     },
+    /// Removes a tax rate's VAT code and ledger, or (`default_ledger: true`) the default ledger.
+    Unmap {
+        connection: ConnectionId,
+        #[serde(default)]
+        tax_rate: Option<String>,
+        #[serde(default)]
+        default_ledger: bool,
+    },
     /// Pairs Focus customers with Octopus relations; `apply: true` stores the links (default: a dry run).
     MatchCustomers {
         connection: ConnectionId,
@@ -113,6 +121,8 @@ pub struct Pong {
 pub enum AdminError {
     #[error("The command is not understood ({reason}). Send JSON such as {{\"action\": \"ping\"}}.")]
     BadCommand { reason: String },
+    #[error("'{text}' is not a Focus id ({rule}). Copy it from Focus, or from `focus-octopus status`.")]
+    InvalidId { text: String, rule: &'static str },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -123,13 +133,14 @@ impl Failure for AdminError {
     fn code(&self) -> &'static str {
         match self {
             AdminError::BadCommand { .. } => "ADMIN_BAD_COMMAND",
+            AdminError::InvalidId { .. } => "FOCUS_ID_INVALID",
             AdminError::Store(e) => e.code(),
             AdminError::Sync(e) => e.code(),
         }
     }
     fn class(&self) -> ErrorClass {
         match self {
-            AdminError::BadCommand { .. } => ErrorClass::Permanent,
+            AdminError::BadCommand { .. } | AdminError::InvalidId { .. } => ErrorClass::Permanent,
             AdminError::Store(e) => e.class(),
             AdminError::Sync(e) => e.class(),
         }
@@ -151,7 +162,10 @@ fn document(text: &str) -> Result<DocumentRef, AdminError> {
         "credit_note" => DocumentKind::CreditNote,
         _ => return Err(bad()),
     };
-    DocumentRef::new(kind, id).map_err(|_| bad())
+    DocumentRef::new(kind, id).map_err(|e| AdminError::InvalidId {
+        text: id.to_owned(),
+        rule: e.rule,
+    })
 }
 
 fn json<T: Serialize>(value: T) -> serde_json::Value {
@@ -166,6 +180,7 @@ impl AdminCommand {
             AdminCommand::Reviewed { connection, .. } => Some(("reviewed", connection)),
             AdminCommand::Connect { connection, .. } => Some(("connect", connection)),
             AdminCommand::Map { connection, .. } => Some(("map", connection)),
+            AdminCommand::Unmap { connection, .. } => Some(("unmap", connection)),
             AdminCommand::MatchCustomers {
                 connection,
                 apply: true,
@@ -226,9 +241,12 @@ async fn execute(deployment: &Deployment, command: AdminCommand) -> Result<serde
         AdminCommand::Doctor {
             connection,
             receiver_url,
-        } => Ok(json(
-            super::doctor::doctor(deployment, &connection, receiver_url.as_deref()).await?,
-        )),
+        } => Ok(json({
+            if let Some(url) = &receiver_url {
+                super::authorise::absolute_url(url, "--receiver-url")?;
+            }
+            super::doctor::doctor(deployment, &connection, receiver_url.as_deref()).await?
+        })),
         AdminCommand::Resync {
             connection,
             failed,
@@ -243,7 +261,9 @@ async fn execute(deployment: &Deployment, command: AdminCommand) -> Result<serde
                 }
                 _ => {
                     return Err(AdminError::BadCommand {
-                        reason: "resync takes exactly one of failed: true, since: <date> or documents: [...]".into(),
+                        reason: "resync takes exactly one of --failed, --since YYYY-MM-DD or documents \
+                                 (invoice:<id> credit_note:<id> …); in the admin JSON: failed, since or documents"
+                            .into(),
                     });
                 }
             };
@@ -317,6 +337,13 @@ async fn execute(deployment: &Deployment, command: AdminCommand) -> Result<serde
                 default_ledger.as_deref(),
             )
             .await?,
+        )),
+        AdminCommand::Unmap {
+            connection,
+            tax_rate,
+            default_ledger,
+        } => Ok(json(
+            super::connect::unmap(deployment, &connection, tax_rate.as_deref(), default_ledger).await?,
         )),
         AdminCommand::MatchCustomers { connection, apply } => Ok(json(
             super::customers::match_customers(deployment, &connection, apply).await?,

@@ -15,6 +15,36 @@ pub struct AuthorizeLink {
     pub expires_in_minutes: i64,
 }
 
+/// `text` as an absolute https URL (http only on this machine's loopback, for local runs), or `URL_INVALID` naming
+/// the flag: Focus refuses anything else, and a typo would otherwise surface only when Focus calls.
+pub fn absolute_url(text: &str, flag: &str) -> Result<reqwest::Url, SyncError> {
+    let invalid = |why: &str| {
+        SyncError::permanent(
+            "URL_INVALID",
+            format!(
+                "{flag} '{text}' {why}. Give the receiver's address as `sam list stack-outputs` shows it \
+                 (WebhookBaseUrl), such as https://abc123.lambda-url.eu-west-1.on.aws."
+            ),
+        )
+    };
+    let url = reqwest::Url::parse(text.trim()).map_err(|_| invalid("is not an absolute URL"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(invalid(
+                "is not https (http is accepted only for 127.0.0.1 and localhost)",
+            ));
+        }
+        _ => return Err(invalid("is not an https URL")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("has no host"));
+    }
+    Ok(url)
+}
+
 /// The address the user opens to authorise focus-octopus in Focus for `conn`.
 pub async fn authorize_link(
     deployment: &Deployment,
@@ -22,6 +52,16 @@ pub async fn authorize_link(
     redirect_uri: &str,
     switch_account: bool,
 ) -> Result<AuthorizeLink, SyncError> {
+    let redirect = absolute_url(redirect_uri, "--redirect-uri")?;
+    if !redirect.path().ends_with("/oauth/callback") {
+        return Err(SyncError::permanent(
+            "URL_INVALID",
+            format!(
+                "--redirect-uri '{redirect_uri}' must be the receiver's address followed by /oauth/callback, as \
+                 registered on the Focus Marketplace."
+            ),
+        ));
+    }
     let secret = deployment.read_secret(conn, SecretKind::FocusOAuth).await?;
     let oauth: FocusOAuthSecret =
         serde_json::from_str(secrecy::ExposeSecret::expose_secret(&secret)).map_err(|_| {
@@ -105,11 +145,22 @@ pub async fn set_webhooks(
     receiver_url: &str,
     register: bool,
 ) -> Result<Vec<String>, SyncError> {
+    absolute_url(receiver_url, "--receiver-url")?;
     let url = webhook_url(deployment, conn, receiver_url).await?;
     let connection = deployment.connection(conn).await?;
     if register {
         connection.focus.register_webhook(&url, &EventType::RELEVANT).await?;
     } else {
+        if !connection.focus.webhooks().await?.iter().any(|w| w.url == url) {
+            return Err(SyncError::permanent(
+                "NOT_FOUND",
+                format!(
+                    "Focus has no webhooks registered at {}/hooks/{conn}/…; nothing was removed. `focus-octopus \
+                     doctor --receiver-url <url>` shows what is registered.",
+                    receiver_url.trim_end_matches('/')
+                ),
+            ));
+        }
         connection.focus.unregister_webhook(&url, &EventType::RELEVANT).await?;
     }
     Ok(EventType::RELEVANT.iter().map(|t| t.as_str().to_owned()).collect())

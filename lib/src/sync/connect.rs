@@ -6,31 +6,19 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::error::SyncError;
-use super::services::{Deployment, SecretKind};
+use super::services::{Deployment, OctopusSecret, SecretKind};
 use crate::domain::{BookyearId, ConnectionId, JournalKey};
 use crate::octopus::{DailyLimits, OctopusClient, OctopusCredentials};
 use crate::store::{ConnectionConfig, ConnectionOptions};
 
-#[derive(Deserialize)]
-struct OctopusSecret {
-    user: String,
-    password: String,
-    software_house_uuid: String,
-}
-
 /// An Octopus client for `dossier` built from the connection's secret (the settings may not exist yet).
 async fn octopus_for(deployment: &Deployment, conn: &ConnectionId, dossier: i32) -> Result<OctopusClient, SyncError> {
     let secret = deployment.read_secret(conn, SecretKind::Octopus).await?;
-    let s: OctopusSecret = serde_json::from_str(secret.expose_secret()).map_err(|_| {
-        SyncError::permanent(
-            "OCTOPUS_SECRET_INVALID",
-            "The Octopus secret must hold {\"user\", \"password\", \"software_house_uuid\"}; fill it in first.",
-        )
-    })?;
+    let s = OctopusSecret::read(&secret, &deployment.secret_name(conn, SecretKind::Octopus))?;
     Ok(OctopusClient::with_settings(
         deployment.octopus_url.clone(),
         OctopusCredentials {
@@ -144,6 +132,24 @@ pub async fn connect(
     conn: &ConnectionId,
     choice: Choice,
 ) -> Result<ConnectionConfig, SyncError> {
+    // The department first: a mistyped id would otherwise be stored and every document skipped as another
+    // department's.
+    let departments = departments(deployment, conn).await?;
+    if !departments.iter().any(|d| d.id == choice.focus_department_id) {
+        return Err(SyncError::permanent(
+            "FOCUS_DEPARTMENT_UNKNOWN",
+            format!(
+                "'{}' is not a department of the authorised Focus account. Its departments: {}. Use one of these \
+                 ids with --department (`focus-octopus departments` lists them).",
+                choice.focus_department_id,
+                departments
+                    .iter()
+                    .map(|d| format!("{} ({})", d.name, d.id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
     if !dossiers(deployment, conn).await?.iter().any(|d| d.id == choice.dossier) {
         return Err(SyncError::permanent(
             "OCTOPUS_DOSSIER_NOT_VISIBLE",
@@ -262,7 +268,21 @@ pub async fn map(
     vat_code: Option<&str>,
     ledger: Option<&str>,
     default_ledger: Option<&str>,
-) -> Result<ConnectionConfig, SyncError> {
+) -> Result<Mapped, SyncError> {
+    if (tax_rate.is_none() || (vat_code.is_none() && ledger.is_none())) && default_ledger.is_none() {
+        return Err(SyncError::permanent(
+            "ADMIN_BAD_COMMAND",
+            format!(
+                "map needs --tax-rate <id> with --vat-code <code> and/or --ledger <account>, or --default-ledger \
+                 <account>{}. `focus-octopus map-suggestions` lists the tax rates, their ids and the dossier's codes.",
+                if tax_rate.is_some() {
+                    " (a tax rate alone changes nothing)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
     let conn = deployment.connection(conn_id).await?;
     let now = deployment.clock.now();
     let current = deployment
@@ -351,13 +371,16 @@ pub async fn map(
             ));
         }
     }
+    let mut changed = Vec::new();
     match (tax_rate, vat_code, ledger) {
         (Some(rate), code, ledger) => {
             if let Some(code) = code {
-                config.vat_codes.insert(rate.to_owned(), code.to_owned());
+                let before = config.vat_codes.insert(rate.to_owned(), code.to_owned());
+                changed.push(change(&format!("tax rate {rate}: VAT code"), before.as_deref(), code));
             }
             if let Some(ledger) = ledger {
-                config.ledger_by_tax_rate.insert(rate.to_owned(), ledger.to_owned());
+                let before = config.ledger_by_tax_rate.insert(rate.to_owned(), ledger.to_owned());
+                changed.push(change(&format!("tax rate {rate}: ledger"), before.as_deref(), ledger));
             }
         }
         (None, Some(_), _) | (None, _, Some(_)) => {
@@ -369,7 +392,8 @@ pub async fn map(
         _ => {}
     }
     if let Some(default) = default_ledger {
-        config.default_ledger_account = Some(default.to_owned());
+        let before = config.default_ledger_account.replace(default.to_owned());
+        changed.push(change("default ledger", before.as_deref(), default));
     }
     let stored = deployment
         .store
@@ -377,5 +401,92 @@ pub async fn map(
         .update(conn_id, &config, current.version, now)
         .await?;
     conn.forget_settings().await;
-    Ok(stored.value)
+    Ok(Mapped::of(changed, &stored.value))
+}
+
+fn change(what: &str, before: Option<&str>, after: &str) -> String {
+    match before {
+        Some(before) if before == after => format!("{what} {after} (unchanged)"),
+        Some(before) => format!("{what} {before} → {after}"),
+        None => format!("{what} → {after}"),
+    }
+}
+
+/// What `map` or `unmap` changed, and the mapping as it is now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mapped {
+    pub changed: Vec<String>,
+    pub vat_codes: std::collections::BTreeMap<String, String>,
+    pub ledger_by_tax_rate: std::collections::BTreeMap<String, String>,
+    pub default_ledger_account: Option<String>,
+}
+
+impl Mapped {
+    fn of(changed: Vec<String>, config: &ConnectionConfig) -> Self {
+        Self {
+            changed,
+            vat_codes: config.vat_codes.clone(),
+            ledger_by_tax_rate: config.ledger_by_tax_rate.clone(),
+            default_ledger_account: config.default_ledger_account.clone(),
+        }
+    }
+}
+
+/// Removes a tax rate's VAT code and ledger, or the default ledger. Documents that then lack a mapping fail with
+/// `VAT_RATE_UNMAPPED` / `LEDGER_UNMAPPED` until mapped again.
+pub async fn unmap(
+    deployment: &Deployment,
+    conn_id: &ConnectionId,
+    tax_rate: Option<&str>,
+    default_ledger: bool,
+) -> Result<Mapped, SyncError> {
+    if tax_rate.is_none() && !default_ledger {
+        return Err(SyncError::permanent(
+            "ADMIN_BAD_COMMAND",
+            "unmap needs --tax-rate <id> (its VAT code and ledger are removed) or --default-ledger. \
+             `focus-octopus map-suggestions` shows what is mapped.",
+        ));
+    }
+    let now = deployment.clock.now();
+    let current = deployment
+        .store
+        .connections()
+        .get(conn_id)
+        .await?
+        .ok_or_else(|| super::services::unknown_connection(conn_id))?;
+    let mut config = current.value.clone();
+    let mut changed = Vec::new();
+    if let Some(rate) = tax_rate {
+        let code = config.vat_codes.remove(rate);
+        let ledger = config.ledger_by_tax_rate.remove(rate);
+        if code.is_none() && ledger.is_none() {
+            return Err(SyncError::permanent(
+                "NOT_FOUND",
+                format!(
+                    "Tax rate {rate} has no mapping; nothing was changed. `focus-octopus map-suggestions` shows what is mapped."
+                ),
+            ));
+        }
+        if let Some(code) = code {
+            changed.push(format!("tax rate {rate}: VAT code {code} removed"));
+        }
+        if let Some(ledger) = ledger {
+            changed.push(format!("tax rate {rate}: ledger {ledger} removed"));
+        }
+    }
+    if default_ledger {
+        match config.default_ledger_account.take() {
+            Some(ledger) => changed.push(format!("default ledger {ledger} removed")),
+            None => changed.push("default ledger: none was set".into()),
+        }
+    }
+    let stored = deployment
+        .store
+        .connections()
+        .update(conn_id, &config, current.version, now)
+        .await?;
+    if let Ok(conn) = deployment.connection(conn_id).await {
+        conn.forget_settings().await;
+    }
+    Ok(Mapped::of(changed, &stored.value))
 }

@@ -35,7 +35,30 @@ pub async fn resync(deployment: &Deployment, conn: &ConnectionId, scope: ResyncS
             .filter(|r| r.state == DocumentState::Failed)
             .map(|r| r.document)
             .collect(),
-        ResyncScope::Documents(docs) => docs,
+        ResyncScope::Documents(docs) => {
+            // Named by a person: each must be a document Focus knows (a typo would otherwise wait for ever).
+            let connection = deployment.connection(conn).await?;
+            for doc in &docs {
+                let known = match doc.kind {
+                    DocumentKind::Invoice => connection.focus.invoice(&doc.id).await.map(drop),
+                    DocumentKind::CreditNote => connection.focus.credit_note(&doc.id).await.map(drop),
+                };
+                match known {
+                    Ok(()) => {}
+                    Err(crate::focus::FocusError::NotFound { .. }) => {
+                        return Err(SyncError::permanent(
+                            "NOT_FOUND",
+                            format!(
+                                "Focus does not know {doc}; nothing was resynced. Check the id in Focus (`focus-octopus \
+                                 status` lists the documents the sync knows, as the commands take them)."
+                            ),
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            docs
+        }
         ResyncScope::Since(date) => {
             let connection = deployment.connection(conn).await?;
             let config = connection.settings(&deployment.store, now).await?;

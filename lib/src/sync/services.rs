@@ -65,13 +65,61 @@ impl SecretKind {
             SecretKind::Webhook => "webhook",
         }
     }
+
+    /// The shape the secret holds, with its values left to fill in (for the message that says how to create it).
+    fn placeholder(self) -> &'static str {
+        match self {
+            SecretKind::FocusOAuth => r#"{"client_id":"…","client_secret":"…"}"#,
+            SecretKind::Octopus => r#"{"user":"…","password":"…","software_house_uuid":"…"}"#,
+            SecretKind::Webhook => "<a long random string>",
+        }
+    }
 }
 
+/// The Octopus login, as the connection's secret holds it.
 #[derive(Deserialize)]
-struct OctopusSecret {
-    user: String,
-    password: String,
-    software_house_uuid: String,
+pub(crate) struct OctopusSecret {
+    pub user: String,
+    pub password: String,
+    pub software_house_uuid: String,
+}
+
+impl OctopusSecret {
+    /// Reads the secret, refusing the stack's placeholder (empty fields) before any login is sent: Octopus counts
+    /// failed logins against the user.
+    pub(crate) fn read(secret: &SecretString, name: &str) -> Result<Self, SyncError> {
+        let fix = format!(
+            "fill it in: `aws secretsmanager put-secret-value --secret-id {name} --secret-string \
+             '{}'` (README, Deploy step 4). No login was sent to Octopus",
+            SecretKind::Octopus.placeholder()
+        );
+        let parsed: OctopusSecret =
+            serde_json::from_str(secrecy::ExposeSecret::expose_secret(secret)).map_err(|_| {
+                SyncError::permanent(
+                    "OCTOPUS_SECRET_INVALID",
+                    format!("The secret {name} must hold {{\"user\", \"password\", \"software_house_uuid\"}}: {fix}."),
+                )
+            })?;
+        let empty: Vec<&str> = [
+            ("user", &parsed.user),
+            ("password", &parsed.password),
+            ("software_house_uuid", &parsed.software_house_uuid),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.trim().is_empty())
+        .map(|(k, _)| k)
+        .collect();
+        if !empty.is_empty() {
+            return Err(SyncError::permanent(
+                "OCTOPUS_SECRET_UNFILLED",
+                format!(
+                    "The secret {name} is still the stack's placeholder ({} empty): {fix}.",
+                    empty.join(", ")
+                ),
+            ));
+        }
+        Ok(parsed)
+    }
 }
 
 impl Deployment {
@@ -187,13 +235,23 @@ impl Deployment {
             .send()
             .await
             .map_err(|e| {
-                if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception())
+                {
                     SyncError::permanent(
                         "SECRET_MISSING",
-                        format!("The secret {name} does not exist. Deploy the stack for this connection or run `focus-octopus connect`."),
+                        format!(
+                            "The secret {name} does not exist. The stack creates the first connection's secrets; for \
+                             another connection create it: `aws secretsmanager create-secret --name {name} \
+                             --secret-string '{}'`.",
+                            kind.placeholder()
+                        ),
                     )
                 } else {
-                    SyncError::transient("SECRET_UNAVAILABLE", format!("Secrets Manager could not read {name}; retried."))
+                    SyncError::transient(
+                        "SECRET_UNAVAILABLE",
+                        format!("Secrets Manager could not read {name}; retried."),
+                    )
                 }
             })?;
         let text = out.secret_string().unwrap_or_default();
@@ -233,15 +291,7 @@ impl Deployment {
             .await?
             .ok_or_else(|| unknown_connection(conn))?;
         let secret = self.read_secret(conn, SecretKind::Octopus).await?;
-        let octopus: OctopusSecret = serde_json::from_str(secrecy::ExposeSecret::expose_secret(&secret)).map_err(|_| {
-            SyncError::permanent(
-                "OCTOPUS_SECRET_INVALID",
-                format!(
-                    "The secret {} must hold {{\"user\", \"password\", \"software_house_uuid\"}}. Fill it in and retry.",
-                    self.secret_name(conn, SecretKind::Octopus)
-                ),
-            )
-        })?;
+        let octopus = OctopusSecret::read(&secret, &self.secret_name(conn, SecretKind::Octopus))?;
         let octopus_client = OctopusClient::with_settings(
             self.octopus_url.clone(),
             OctopusCredentials {

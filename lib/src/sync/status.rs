@@ -50,7 +50,7 @@ pub async fn status(deployment: &Deployment, conn: &ConnectionId) -> Result<Stat
         *documents.entry(record.state.as_str()).or_default() += 1;
         match record.state {
             DocumentState::Failed => attention.push(Attention {
-                document: record.document.to_string(),
+                document: record.document.argument(),
                 state: record.state.as_str(),
                 code: record.last_error.as_ref().map(|e| e.code.clone()),
                 reason: record
@@ -59,7 +59,7 @@ pub async fn status(deployment: &Deployment, conn: &ConnectionId) -> Result<Stat
                     .map_or_else(String::new, |e| e.message.clone()),
             }),
             DocumentState::NeedsReview => attention.push(Attention {
-                document: record.document.to_string(),
+                document: record.document.argument(),
                 state: record.state.as_str(),
                 code: None,
                 reason: record.note.clone().unwrap_or_default(),
