@@ -389,10 +389,16 @@ async fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            if cli.json {
-                println!("{}", json!({ "error": { "code": e.code(), "message": e.to_string() } }));
+            // The functions retry transient failures by themselves; a command run by hand does not.
+            let message = if e.is_transient() {
+                format!("{e} (This command was not retried: run it again in a moment.)")
             } else {
-                eprintln!("{}: {e}", e.code());
+                e.to_string()
+            };
+            if cli.json {
+                println!("{}", json!({ "error": { "code": e.code(), "message": message } }));
+            } else {
+                eprintln!("{}: {message}", e.code());
             }
             ExitCode::FAILURE
         }

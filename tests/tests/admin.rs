@@ -918,3 +918,36 @@ async fn status_names_documents_as_the_commands_take_them() {
     assert_eq!(status["attention"][0]["document"], format!("invoice:{id}"));
     assert_eq!(status["attention"][0]["code"], "DOCUMENT_NEGATIVE_TOTAL");
 }
+
+/// The stack creates the Focus secret with an empty client id; Focus answers such a refresh with `invalid_client`,
+/// which read as "Focus no longer accepts the authorisation" and sent people to approve again, in vain.
+#[tokio::test]
+async fn an_unfilled_focus_secret_says_to_fill_in_the_client_id_before_any_token_request() {
+    let world = PushWorld::start().await;
+    world
+        .aws
+        .secrets
+        .put_secret_value()
+        .secret_id(format!("{}/bakkerij/focus-oauth", world.aws.table_name))
+        .secret_string(r#"{"client_id":"","client_secret":"","access_token":"","refresh_token":""}"#)
+        .send()
+        .await
+        .unwrap();
+    let fresh = world.another_instance();
+
+    let refused = admin::run(
+        &fresh,
+        admin::parse(json!({"action": "focus-departments", "connection": "bakkerij"})).unwrap(),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(refused.code(), "FOCUS_SECRET_INVALID");
+    let message = refused.to_string();
+    assert!(
+        message.contains("client_id") && message.contains("Deploy steps 3–4"),
+        "{message}"
+    );
+    assert!(message.contains("connect-focus"), "{message}");
+    assert_eq!(world.focus.refreshes(), (0, 0), "no token request was sent");
+}

@@ -75,8 +75,8 @@ pub enum FocusError {
     RefreshBusy,
 
     #[error(
-        "The Focus authorisation in Secrets Manager ({secret}) cannot be used: {details}. Run `focus-octopus \
-         connect` to store a new one."
+        "The Focus authorisation in Secrets Manager ({secret}) cannot be used: {details}. Then run `focus-octopus \
+         connect-focus` to approve it in Focus."
     )]
     SecretInvalid { secret: String, details: String },
 

@@ -211,7 +211,17 @@ impl TokenManager {
             if let Some(token) = self.usable(&read.secret) {
                 return Ok((read, token));
             }
-            let Some(refresh_token) = read.secret.refresh_token.clone() else {
+            // Without the integration's client id Focus answers `invalid_client`, which would read as a revoked
+            // authorisation; the fix is to fill in the secret, not to approve again.
+            if read.secret.client_id.trim().is_empty() || read.secret.client_secret.trim().is_empty() {
+                return Err(FocusError::SecretInvalid {
+                    secret: self.secret_id.clone(),
+                    details: "it has no client_id or client_secret yet: register the integration on the Focus \
+                              Marketplace and fill both in (README, Deploy steps 3–4)"
+                        .into(),
+                });
+            }
+            let Some(refresh_token) = read.secret.refresh_token.clone().filter(|t| !t.trim().is_empty()) else {
                 return Err(FocusError::ReauthorizationRequired {
                     details: "no refresh token is stored yet".into(),
                 });
