@@ -30,6 +30,7 @@ help:
 	@echo "make build  release zips of the four Lambda functions (x86_64) in $(TARGET_DIR)/lambda/*/"
 	@echo "make deploy-build  \`sam build\` of infra/template.yaml as the README's deploy step runs it (ARCH=arm64 for Graviton)"
 	@echo "make demo   the whole sync running locally: moto, both simulators, the real functions under cargo lambda watch"
+	@echo "            (KEEP=1: everything stays up afterwards, with the environment to try the CLI by hand; Ctrl-C stops it)"
 
 setup: $(VENV)/.installed $(SAM_VENV)/.installed
 
@@ -122,7 +123,7 @@ fuzz: setup
 demo: setup
 	cargo build --locked --bin webhook-receiver --bin document-poster --bin payment-puller --bin admin \
 		--bin focus-octopus --bin demo
-	$(TARGET_DIR)/debug/demo
+	KEEP=$(KEEP) $(TARGET_DIR)/debug/demo
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam

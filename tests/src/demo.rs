@@ -566,6 +566,12 @@ pub async fn run(plan: Plan) -> Result<bool> {
         stop.clone(),
     ));
     let outcome = walk_through(&mut demo, plan, &stats, &webhook_secret).await;
+    let keep = std::env::var("KEEP").is_ok_and(|v| !v.is_empty() && v != "0");
+    if keep && let Ok(checks) = &outcome {
+        // The runner still feeds the poster and fires the puller while a person tries the CLI.
+        print_checks(checks);
+        keep_running(&demo, &functions).await;
+    }
     stop.store(true, Ordering::SeqCst);
     let runner = runner.await;
     let failed = outcome.is_err() || !matches!(runner, Ok(Ok(_))) || outcome.as_ref().is_ok_and(|c| !c.all_held());
@@ -581,10 +587,8 @@ pub async fn run(plan: Plan) -> Result<bool> {
     }
     let checks = outcome?;
     runner??;
-
-    println!("\nChecks against the seeded data:");
-    for (name, held, detail) in &checks.0 {
-        println!("  {} {name}: {detail}", if *held { "ok  " } else { "FAIL" });
+    if !keep {
+        print_checks(&checks);
     }
     let held = checks.all_held();
     println!(
@@ -599,6 +603,29 @@ pub async fn run(plan: Plan) -> Result<bool> {
     drop(demo);
     drop(functions);
     Ok(held)
+}
+
+fn print_checks(checks: &Checks) {
+    println!("\nChecks against the seeded data:");
+    for (name, held, detail) in &checks.0 {
+        println!("  {} {name}: {detail}", if *held { "ok  " } else { "FAIL" });
+    }
+}
+
+/// `make demo KEEP=1`: everything stays up for trying the CLI by hand, until Ctrl-C.
+async fn keep_running(demo: &Demo, functions: &Functions) {
+    let cli = demo.paths.bin_dir.join("focus-octopus");
+    println!("\nKEEP=1: moto, both simulators and the functions stay up. In another terminal:\n");
+    for (name, value) in &demo.cli_env {
+        if name != "RUST_LOG" {
+            println!("  export {name}={value}");
+        }
+    }
+    println!("  export FOCUS_OCTOPUS_CONNECTION={CONNECTION}");
+    println!("\n  {} status", cli.display());
+    println!("  {} doctor --receiver-url {}", cli.display(), functions.receiver_url());
+    println!("\nThe poster and puller keep running on the queue and schedule. Ctrl-C stops everything.");
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Customers of the demo account: those of the chaos run (Belgian, EU and non-EU companies, companies without a

@@ -951,3 +951,38 @@ async fn an_unfilled_focus_secret_says_to_fill_in_the_client_id_before_any_token
     assert!(message.contains("connect-focus"), "{message}");
     assert_eq!(world.focus.refreshes(), (0, 0), "no token request was sent");
 }
+
+#[tokio::test]
+async fn doctor_checks_the_focus_authorisation_and_the_department_first() {
+    let world = PushWorld::start().await;
+    let row = |doctor: &Value| {
+        doctor["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "Focus authorisation and department")
+            .cloned()
+            .expect("the row")
+    };
+    let doctor = run(&world, json!({"action": "doctor", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    assert_eq!(row(&doctor)["ok"], true, "{doctor}");
+    assert_eq!(row(&doctor)["detail"], "Bakkerij Peeters BV");
+
+    world
+        .change_settings_now(|c| c.focus_department_id = "5f0c1d2e-gone".into())
+        .await;
+    let doctor = run(&world, json!({"action": "doctor", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+
+    let check = row(&doctor);
+    assert_eq!(check["ok"], false);
+    assert!(check["detail"].as_str().unwrap().contains("5f0c1d2e-gone"), "{check}");
+    assert!(
+        check["fix"].as_str().unwrap().contains("focus-octopus departments"),
+        "{check}"
+    );
+    assert_eq!(doctor["ok"], false);
+}

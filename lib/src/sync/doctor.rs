@@ -49,9 +49,40 @@ pub async fn doctor(
 ) -> Result<Diagnosis, SyncError> {
     let conn = deployment.connection(conn_id).await?;
     let now = deployment.clock.now();
+    // A person runs doctor right after changing something: the settings as stored now, not as cached.
+    conn.forget_settings().await;
     let config = conn.settings(&deployment.store, now).await?;
     let today = now.date_naive();
     let mut checks = Vec::new();
+
+    // The Focus authorisation works, and the chosen department is one of the account's.
+    match conn.focus.departments().await {
+        Ok(departments) => match departments.iter().find(|d| d.id == config.focus_department_id) {
+            Some(d) => checks.push(pass("Focus authorisation and department", d.name.clone())),
+            None => checks.push(fail(
+                "Focus authorisation and department",
+                format!(
+                    "department {} is not one of the account's ({})",
+                    config.focus_department_id,
+                    departments
+                        .iter()
+                        .map(|d| d.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "Choose one of `focus-octopus departments` with `focus-octopus connect --department <id>`.",
+            )),
+        },
+        Err(e) => checks.push(fail(
+            "Focus authorisation and department",
+            e.to_string(),
+            if crate::domain::Failure::code(&e) == "FOCUS_REAUTHORIZATION_REQUIRED" {
+                "Run `focus-octopus connect-focus --redirect-uri <receiver-url>/oauth/callback` and approve."
+            } else {
+                "Check the `focus-oauth` secret (README, Deploy steps 3–4), then `focus-octopus connect-focus`."
+            },
+        )),
+    }
 
     // Bookyears covering the start date and today, open.
     let bookyears = match conn.octopus.refresh_bookyears().await {

@@ -8,9 +8,15 @@ use focus_octopus_tests::demo::{Plan, run};
 #[tokio::main]
 async fn main() -> ExitCode {
     let plan = Plan::default();
-    let outcome = tokio::select! {
-        outcome = run(plan) => outcome,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    // With KEEP=1 the demo waits for Ctrl-C itself once it is done, and then stops everything it started.
+    let keep = std::env::var("KEEP").is_ok_and(|v| !v.is_empty() && v != "0");
+    let outcome = if keep {
+        run(plan).await
+    } else {
+        tokio::select! {
+            outcome = run(plan) => outcome,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        }
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
