@@ -103,33 +103,7 @@ impl PushWorld {
         let aws = LocalAws::start().await.expect("moto is running");
         let conn = ConnectionId::new("bakkerij").expect("valid id");
         let prefix = aws.table_name.clone();
-        let (access, refresh) = focus.issue_token_pair();
-        let oauth = FocusOAuthSecret {
-            client_id: focus_sim::CLIENT_ID.into(),
-            client_secret: focus_sim::CLIENT_SECRET.into(),
-            access_token: Some(access),
-            refresh_token: Some(refresh),
-            expires_at: Some(clock.now() + chrono::Duration::seconds(focus_sim::ACCESS_TOKEN_LIFETIME)),
-            authorised_at: Some(clock.now()),
-            account_id: None,
-        };
-        let octopus_secret = json!({
-            "user": octopus_sim::USER, "password": octopus_sim::PASSWORD,
-            "software_house_uuid": octopus_sim::SOFTWARE_HOUSE_UUID,
-        });
-        for (kind, text) in [
-            ("focus-oauth", serde_json::to_string(&oauth).expect("serialisable")),
-            ("octopus", octopus_secret.to_string()),
-            ("webhook", WEBHOOK_SECRET.to_owned()),
-        ] {
-            aws.secrets
-                .create_secret()
-                .name(format!("{prefix}/{conn}/{kind}"))
-                .secret_string(text)
-                .send()
-                .await
-                .expect("moto creates the secret");
-        }
+        create_secrets(&aws, &focus, &conn, clock.now(), WEBHOOK_SECRET).await;
         let (dynamodb, counter) = crate::counting::counted_dynamodb(&aws.config);
         let store = focus_octopus::store::Store::new(dynamodb, aws.table_name.clone());
         store
@@ -378,40 +352,50 @@ impl PushWorld {
     }
 }
 
+/// A connection's three secrets as the stack and an approval leave them: a fresh Focus pair, the Octopus login, the
+/// webhook secret.
+async fn create_secrets(
+    aws: &LocalAws,
+    focus: &FocusSim,
+    conn: &ConnectionId,
+    now: chrono::DateTime<chrono::Utc>,
+    webhook_secret: &str,
+) {
+    let (access, refresh) = focus.issue_token_pair();
+    let oauth = FocusOAuthSecret {
+        client_id: focus_sim::CLIENT_ID.into(),
+        client_secret: focus_sim::CLIENT_SECRET.into(),
+        access_token: Some(access),
+        refresh_token: Some(refresh),
+        expires_at: Some(now + chrono::Duration::seconds(focus_sim::ACCESS_TOKEN_LIFETIME)),
+        authorised_at: Some(now),
+        account_id: None,
+    };
+    let octopus_secret = json!({
+        "user": octopus_sim::USER, "password": octopus_sim::PASSWORD,
+        "software_house_uuid": octopus_sim::SOFTWARE_HOUSE_UUID,
+    });
+    for (kind, text) in [
+        ("focus-oauth", serde_json::to_string(&oauth).expect("serialisable")),
+        ("octopus", octopus_secret.to_string()),
+        ("webhook", webhook_secret.to_owned()),
+    ] {
+        aws.secrets
+            .create_secret()
+            .name(format!("{}/{conn}/{kind}", aws.table_name))
+            .secret_string(text)
+            .send()
+            .await
+            .expect("moto creates the secret");
+    }
+}
+
 impl PushWorld {
     /// A second connection of the same Focus account: its own approval (pair), webhook secret and settings, the
     /// same Octopus login. Its webhook URL is registered too, so Focus sends it every department's events.
     pub async fn add_connection(&self, name: &str, config: &ConnectionConfig, webhook_secret: &str) -> ConnectionId {
         let conn = ConnectionId::new(name).expect("valid id");
-        let prefix = &self.aws.table_name;
-        let (access, refresh) = self.focus.issue_token_pair();
-        let oauth = FocusOAuthSecret {
-            client_id: focus_sim::CLIENT_ID.into(),
-            client_secret: focus_sim::CLIENT_SECRET.into(),
-            access_token: Some(access),
-            refresh_token: Some(refresh),
-            expires_at: Some(self.clock.now() + chrono::Duration::seconds(focus_sim::ACCESS_TOKEN_LIFETIME)),
-            authorised_at: Some(self.clock.now()),
-            account_id: None,
-        };
-        let octopus_secret = json!({
-            "user": octopus_sim::USER, "password": octopus_sim::PASSWORD,
-            "software_house_uuid": octopus_sim::SOFTWARE_HOUSE_UUID,
-        });
-        for (kind, text) in [
-            ("focus-oauth", serde_json::to_string(&oauth).expect("serialisable")),
-            ("octopus", octopus_secret.to_string()),
-            ("webhook", webhook_secret.to_owned()),
-        ] {
-            self.aws
-                .secrets
-                .create_secret()
-                .name(format!("{prefix}/{conn}/{kind}"))
-                .secret_string(text)
-                .send()
-                .await
-                .expect("moto creates the secret");
-        }
+        create_secrets(&self.aws, &self.focus, &conn, self.clock.now(), webhook_secret).await;
         self.deployment
             .store
             .connections()

@@ -285,12 +285,7 @@ pub async fn map(
     }
     let conn = deployment.connection(conn_id).await?;
     let now = deployment.clock.now();
-    let current = deployment
-        .store
-        .connections()
-        .get(conn_id)
-        .await?
-        .ok_or_else(|| super::services::unknown_connection(conn_id))?;
+    let current = stored_settings(deployment, conn_id).await?;
     let mut config = current.value.clone();
     if let Some(rate) = tax_rate {
         // Tax rates belong to a department (a legal entity): a rate of another department would book another
@@ -404,6 +399,19 @@ pub async fn map(
     Ok(Mapped::of(changed, &stored.value))
 }
 
+/// The connection's settings as stored, with their version (for the optimistic update that follows).
+async fn stored_settings(
+    deployment: &Deployment,
+    conn_id: &ConnectionId,
+) -> Result<crate::store::Versioned<ConnectionConfig>, SyncError> {
+    deployment
+        .store
+        .connections()
+        .get(conn_id)
+        .await?
+        .ok_or_else(|| super::services::unknown_connection(conn_id))
+}
+
 fn change(what: &str, before: Option<&str>, after: &str) -> String {
     match before {
         Some(before) if before == after => format!("{what} {after} (unchanged)"),
@@ -448,12 +456,7 @@ pub async fn unmap(
         ));
     }
     let now = deployment.clock.now();
-    let current = deployment
-        .store
-        .connections()
-        .get(conn_id)
-        .await?
-        .ok_or_else(|| super::services::unknown_connection(conn_id))?;
+    let current = stored_settings(deployment, conn_id).await?;
     let mut config = current.value.clone();
     let mut changed = Vec::new();
     if let Some(rate) = tax_rate {
