@@ -255,6 +255,93 @@ fn render(value: &Value, indent: usize) -> String {
     }
 }
 
+/// `status` for a person: what needs one first (documents per state, pause, attention), then runs, then budgets.
+fn render_status(status: &Value) -> String {
+    let mut out = Vec::new();
+    out.push(format!("connection {}", scalar(&status["connection"])));
+    if let Some(paused) = status.get("paused").filter(|p| !p.is_null()) {
+        out.push(format!(
+            "PAUSED since {}: {} {}",
+            short_time(&paused["since"]),
+            scalar(&paused["code"]),
+            scalar(&paused["message"])
+        ));
+    }
+    let documents = status["documents"].as_object().cloned().unwrap_or_default();
+    let order = ["posted", "pending", "posting", "failed", "needs_review", "skipped"];
+    let counts: Vec<String> = order
+        .iter()
+        .map(|state| format!("{state} {}", documents.get(*state).map_or("0".into(), scalar)))
+        .collect();
+    out.push(format!("documents: {}", counts.join(" · ")));
+    let attention = status["attention"].as_array().cloned().unwrap_or_default();
+    if attention.is_empty() {
+        out.push("needs a person: nothing".into());
+    } else {
+        out.push(format!("needs a person ({}):", attention.len()));
+        for a in &attention {
+            out.push(format!(
+                "  {}  {}  {}\n    {}",
+                scalar(&a["document"]),
+                scalar(&a["state"]),
+                a.get("code").map_or(String::new(), scalar),
+                scalar(&a["reason"])
+            ));
+        }
+    }
+    let runs = status["recent_runs"].as_array().cloned().unwrap_or_default();
+    if !runs.is_empty() {
+        out.push("recent runs:".into());
+        for r in &runs {
+            let failed = r["failed"].as_array().map_or(0, Vec::len);
+            out.push(format!(
+                "  {}  {:<5}  {}  attempted {} · done {} · skipped {} · failed {failed}",
+                short_time(&r["started_at"]),
+                scalar(&r["kind"]),
+                r["id"].as_str().map_or("", |id| id.get(..8).unwrap_or(id)),
+                scalar(&r["attempted"]),
+                scalar(&r["done"]),
+                scalar(&r["skipped"]),
+            ));
+        }
+    }
+    if let Some(budgets) = status["budgets_left"].as_object() {
+        let left: Vec<String> = budgets.iter().map(|(op, n)| format!("{op} {}", scalar(n))).collect();
+        out.push(format!("Octopus calls left today: {}", left.join(", ")));
+    }
+    out.join("\n")
+}
+
+/// `doctor` for a person: one line per check, the detail and the fix in full (never cut mid-word).
+fn render_doctor(diagnosis: &Value) -> String {
+    let mut out = Vec::new();
+    for check in diagnosis["checks"].as_array().into_iter().flatten() {
+        let ok = check["ok"] == Value::Bool(true);
+        out.push(format!(
+            "{}  {} · {}",
+            if ok { "ok  " } else { "FAIL" },
+            scalar(&check["name"]),
+            scalar(&check["detail"])
+        ));
+        if let Some(fix) = check.get("fix").filter(|f| !f.is_null()) {
+            out.push(format!("      fix: {}", scalar(fix)));
+        }
+    }
+    out.push(if diagnosis["ok"] == Value::Bool(true) {
+        "doctor: every check passed".into()
+    } else {
+        "doctor: some checks failed (see fix)".into()
+    });
+    out.join("\n")
+}
+
+/// An RFC 3339 time to the second, in UTC (`2026-03-02 09:00:00`).
+fn short_time(v: &Value) -> String {
+    v.as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(|| scalar(v), |t| t.to_utc().format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
 fn is_empty(v: &Value) -> bool {
     matches!(v, Value::Array(a) if a.is_empty()) || matches!(v, Value::Object(o) if o.is_empty())
 }
@@ -318,6 +405,7 @@ fn table(rows: &[Value], pad: &str) -> String {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.to_json(&cli.connection);
+    let action = command["action"].as_str().unwrap_or_default().to_owned();
     let spinner = (!cli.json).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_message(format!("{} …", command["action"].as_str().unwrap_or_default()));
@@ -380,7 +468,12 @@ async fn main() -> ExitCode {
             if cli.json {
                 println!("{value}");
             } else {
-                println!("{}", render(&value, 0));
+                let text = match action.as_str() {
+                    "status" => render_status(&value),
+                    "doctor" => render_doctor(&value),
+                    _ => render(&value, 0),
+                };
+                println!("{text}");
             }
             if value["ok"] == Value::Bool(false) {
                 ExitCode::FAILURE

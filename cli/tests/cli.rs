@@ -273,3 +273,51 @@ async fn every_option_has_help_and_dates_say_their_format() {
     let top = stdout(&run(&world, &["--help"]).await);
     assert!(top.contains("TABLE_NAME") && top.contains("AWS_REGION"), "{top}");
 }
+
+#[tokio::test]
+async fn status_leads_with_what_needs_a_person_and_doctor_prints_every_fix_whole() {
+    use focus_octopus_tests::focus_sim::{line, rates};
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let id = world.focus.draft_invoice(
+        ("company", &company),
+        vec![line(
+            rust_decimal::Decimal::NEGATIVE_ONE,
+            rust_decimal::Decimal::TEN,
+            rates::VAT_21,
+        )],
+        None,
+    );
+    world
+        .focus
+        .book_invoice(&id, chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap())
+        .await;
+    world.pump(10).await;
+
+    let status = stdout(&run(&world, &["status"]).await);
+    let lines: Vec<&str> = status.lines().collect();
+    assert_eq!(lines[0], "connection bakkerij", "{status}");
+    assert!(lines[1].starts_with("documents: posted 0 · pending 0"), "{status}");
+    assert!(lines[1].contains("failed 1"), "{status}");
+    assert!(
+        lines[2].starts_with("needs a person (1):") && lines[3].contains(&format!("invoice:{id}")),
+        "{status}"
+    );
+    assert!(lines[3].contains("DOCUMENT_NEGATIVE_TOTAL"), "{status}");
+    let budgets = lines
+        .iter()
+        .position(|l| l.starts_with("Octopus calls left today"))
+        .unwrap();
+    assert_eq!(budgets, lines.len() - 1, "budgets last: {status}");
+
+    world.focus.state().webhooks.clear();
+    let doctor = stdout(&run(&world, &["doctor", "--receiver-url", &world.function_url()]).await);
+    let fix = doctor
+        .lines()
+        .find(|l| l.trim_start().starts_with("fix:") && l.contains("register-webhooks"))
+        .unwrap_or_else(|| panic!("the webhook check's fix: {doctor}"));
+    assert!(fix.trim_end().ends_with('.'), "the whole sentence: {fix}");
+    assert!(doctor.contains("FAIL  Focus webhooks"), "{doctor}");
+}
