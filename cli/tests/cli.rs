@@ -321,3 +321,46 @@ async fn status_leads_with_what_needs_a_person_and_doctor_prints_every_fix_whole
     assert!(fix.trim_end().ends_with('.'), "the whole sentence: {fix}");
     assert!(doctor.contains("FAIL  Focus webhooks"), "{doctor}");
 }
+
+/// AWS failures in one line with the cause and the fix, never the SDK's error chain.
+#[tokio::test]
+async fn a_wrong_table_or_missing_credentials_is_one_line_with_the_fix() {
+    let world = PushWorld::start().await;
+    let run_with = |args: &[&str], change: &dyn Fn(&mut Command)| {
+        let mut command = cli(&world);
+        command.args(args);
+        change(&mut command);
+        async move {
+            tokio::task::spawn_blocking(move || command.output().expect("the CLI runs"))
+                .await
+                .expect("the CLI finished")
+        }
+    };
+
+    let table = run_with(&["status"], &|c| {
+        c.env("TABLE_NAME", "focus-octopus-typo");
+    })
+    .await;
+    let stderr = String::from_utf8_lossy(&table.stderr).into_owned();
+    assert!(!table.status.success());
+    assert!(stderr.starts_with("STORE_TABLE_MISSING: "), "{stderr}");
+    assert!(
+        stderr.contains("TABLE_NAME") && stderr.contains("AWS_REGION"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+
+    let anonymous = run_with(&["status"], &|c| {
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            .env("AWS_CONFIG_FILE", "/nonexistent/config")
+            .env("HOME", "/nonexistent");
+    })
+    .await;
+    let stderr = String::from_utf8_lossy(&anonymous.stderr).into_owned();
+    assert!(stderr.starts_with("AWS_ACCESS_REFUSED: "), "{stderr}");
+    assert!(stderr.contains("AWS_PROFILE"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+}

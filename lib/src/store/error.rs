@@ -61,17 +61,70 @@ pub enum StoreError {
 
     #[error("DynamoDB {operation} failed: {message}")]
     Aws { operation: &'static str, message: String },
+
+    #[error(
+        "DynamoDB {operation}: the table does not exist ({message}). Check TABLE_NAME against the stack's TableName \
+         output (`sam list stack-outputs`) and that AWS_REGION is the stack's region."
+    )]
+    TableMissing { operation: &'static str, message: String },
+
+    #[error(
+        "DynamoDB {operation}: AWS refused the credentials or found none ({message}). Set AWS_PROFILE, or \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, for the stack's account (README, Deploy step 5)."
+    )]
+    AccessRefused { operation: &'static str, message: String },
 }
 
 impl StoreError {
+    /// One line with the cause and, where it is the operator's to fix, the fix; never the SDK's whole chain.
     pub(crate) fn aws<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
     where
-        E: std::error::Error + 'static,
+        E: std::error::Error + ProvideErrorMetadata + 'static,
         R: std::fmt::Debug,
     {
-        Self::Aws {
-            operation,
-            message: DisplayErrorContext(&err).to_string(),
+        let service = err.as_service_error().map(|e| {
+            (
+                e.code().unwrap_or("unknown").to_owned(),
+                e.message().unwrap_or_default().to_owned(),
+            )
+        });
+        let chain = DisplayErrorContext(&err).to_string();
+        match service {
+            Some((code, message)) if code == "ResourceNotFoundException" => Self::TableMissing {
+                operation,
+                message: format!("{code}: {message}"),
+            },
+            Some((code, message))
+                if matches!(
+                    code.as_str(),
+                    "UnrecognizedClientException"
+                        | "InvalidSignatureException"
+                        | "ExpiredTokenException"
+                        | "AccessDeniedException"
+                        | "MissingAuthenticationTokenException"
+                ) =>
+            {
+                Self::AccessRefused {
+                    operation,
+                    message: format!("{code}: {message}"),
+                }
+            }
+            Some((code, message)) => Self::Aws {
+                operation,
+                message: format!("{code}: {message}"),
+            },
+            None if chain.to_lowercase().contains("credentials") => Self::AccessRefused {
+                operation,
+                message: "no credentials could be loaded".into(),
+            },
+            None => Self::Aws {
+                operation,
+                message: match &err {
+                    SdkError::TimeoutError(_) => "no answer in time".into(),
+                    SdkError::DispatchFailure(_) => "the request could not be sent (connection failed)".into(),
+                    _ => chain.lines().next().unwrap_or_default().chars().take(200).collect(),
+                },
+            },
         }
     }
 }
@@ -97,6 +150,8 @@ impl Failure for StoreError {
             StoreError::SequenceExhausted => "EXTERNAL_RELATION_IDS_EXHAUSTED",
             StoreError::Corrupt { .. } => "STORE_ITEM_UNREADABLE",
             StoreError::Aws { .. } => "STORE_UNAVAILABLE",
+            StoreError::TableMissing { .. } => "STORE_TABLE_MISSING",
+            StoreError::AccessRefused { .. } => "AWS_ACCESS_REFUSED",
         }
     }
 
@@ -112,6 +167,8 @@ impl Failure for StoreError {
             | StoreError::NotFound { .. }
             | StoreError::TransitionRefused { .. }
             | StoreError::SequenceExhausted
+            | StoreError::TableMissing { .. }
+            | StoreError::AccessRefused { .. }
             | StoreError::Corrupt { .. } => ErrorClass::Permanent,
         }
     }
