@@ -213,11 +213,11 @@ impl FocusClient {
                     if attempt >= inner.retry.attempts {
                         return Err(FocusError::Unavailable {
                             action,
-                            details: if e.is_timeout() {
-                                "timed out".into()
-                            } else {
-                                "connection lost".into()
-                            },
+                            details: format!(
+                                "{}, at {}",
+                                if e.is_timeout() { "timed out" } else { "connection lost" },
+                                inner.endpoints.api
+                            ),
                         });
                     }
                     tokio::time::sleep(inner.retry.delay(attempt)).await;

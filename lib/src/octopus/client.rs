@@ -189,9 +189,10 @@ impl OctopusClient {
                 Sent::Answer(status, body) => return Err(status_error(call.op, status, &body)),
                 Sent::Lost(_) if !call.resendable => return Err(OctopusError::OutcomeUnknown { operation: call.op }),
                 Sent::Lost(details) if last => {
+                    // Where it was sent: a person running the CLI sees which address did not answer.
                     return Err(OctopusError::Unavailable {
                         operation: call.op,
-                        details,
+                        details: format!("{details}, at {}", self.inner.base_url),
                     });
                 }
                 Sent::Lost(_) => {}
