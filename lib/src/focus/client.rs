@@ -119,22 +119,24 @@ impl FocusClient {
         Ok(account)
     }
 
+    /// A Focus API request: JSON both ways, the API version we were written against, the bearer token.
+    fn post(&self, url: &str, token: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.inner
+            .http
+            .post(url)
+            .bearer_auth(token)
+            .header("X-Api-Version", API_VERSION)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body)
+    }
+
     /// `users.me` with a token that is not stored yet (one request, no retry: the callback page says what failed).
     async fn me_with(&self, token: &str) -> Result<super::Me, FocusError> {
         const ACTION: &str = "users.me";
         let url = format!("{}/{ACTION}", self.inner.endpoints.api.trim_end_matches('/'));
         self.inner.pacer.acquire().await;
-        let response = self
-            .inner
-            .http
-            .post(&url)
-            .bearer_auth(token)
-            .header("X-Api-Version", API_VERSION)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(reqwest::header::ACCEPT, "application/json")
-            .body("{}")
-            .send()
-            .await;
+        let response = self.post(&url, token, b"{}".to_vec()).send().await;
         let response = match response {
             Ok(r) => r,
             Err(_) => {
@@ -192,16 +194,7 @@ impl FocusClient {
         loop {
             let token = inner.tokens.access_token().await?;
             inner.pacer.acquire().await;
-            let sent = inner
-                .http
-                .post(&url)
-                .bearer_auth(token.expose_secret())
-                .header("X-Api-Version", API_VERSION)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header(reqwest::header::ACCEPT, "application/json")
-                .body(body.to_vec())
-                .send()
-                .await;
+            let sent = self.post(&url, token.expose_secret(), body.to_vec()).send().await;
             let response = match sent {
                 Ok(r) => r,
                 Err(e) => {

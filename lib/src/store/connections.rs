@@ -106,26 +106,15 @@ impl Connections<'_> {
             keys::connection(conn),
             keys::CONFIG.into(),
         )?;
-        let result = self
-            .store
-            .client
-            .put_item()
-            .table_name(&self.store.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", keys::PK)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Versioned {
-                value: config.clone(),
-                version: 1,
-            }),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists {
+        if !self.store.put_new(item).await? {
+            return Err(StoreError::AlreadyExists {
                 what: format!("Connection '{conn}'"),
-            }),
-            Err(e) => Err(StoreError::aws("PutItem", e)),
+            });
         }
+        Ok(Versioned {
+            value: config.clone(),
+            version: 1,
+        })
     }
 
     pub async fn get(&self, conn: &ConnectionId) -> Result<Option<Versioned<ConnectionConfig>>, StoreError> {
@@ -213,21 +202,7 @@ impl Connections<'_> {
     /// document or run); `false` if it was paused already.
     pub async fn pause(&self, conn: &ConnectionId, pause: &Pause) -> Result<bool, StoreError> {
         let item = to_item(pause, keys::connection(conn), keys::PAUSE.into())?;
-        let result = self
-            .store
-            .client
-            .put_item()
-            .table_name(&self.store.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", keys::PK)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(StoreError::aws("PutItem", e)),
-        }
+        self.store.put_new(item).await
     }
 
     pub async fn paused(&self, conn: &ConnectionId) -> Result<Option<Pause>, StoreError> {

@@ -62,6 +62,14 @@ impl RunReport {
     }
 }
 
+impl RunReport {
+    /// The report as published to the report topic: pretty JSON, the whole text through the redaction (secrets as
+    /// written and JSON-escaped).
+    pub fn to_message(&self) -> String {
+        crate::logging::redact(&serde_json::to_string_pretty(self).unwrap_or_default()).into_owned()
+    }
+}
+
 #[derive(Serialize)]
 struct RunItem<'a> {
     #[serde(flatten)]

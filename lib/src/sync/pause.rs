@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::error::SyncError;
 use super::messages::DocumentMessage;
 use super::services::{Connection, Deployment};
-use crate::domain::{ConnectionId, Failure};
+use crate::domain::Failure;
 use crate::store::{Pause, RunFailure, RunKind, RunReport};
 
 /// The codes that stop a whole connection instead of one document.
@@ -20,11 +20,13 @@ pub fn stops_the_connection(e: &SyncError) -> bool {
 /// Pauses the connection for `e`. The caller that paused it stores and publishes the one report.
 pub async fn pause(
     deployment: &Deployment,
-    conn: &ConnectionId,
+    connection: &Connection,
     e: &SyncError,
     kind: RunKind,
     now: DateTime<Utc>,
 ) -> Result<(), SyncError> {
+    connection.forget_not_paused().await;
+    let conn = &connection.id;
     let pause = Pause {
         code: e.code().to_owned(),
         message: e.to_string(),

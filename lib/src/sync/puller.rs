@@ -50,7 +50,7 @@ pub async fn run_puller(deployment: &Deployment, conn_id: &ConnectionId) -> Resu
         ($result:expr) => {
             match $result {
                 Err(e) if super::pause::stops_the_connection(&e) => {
-                    super::pause::pause(deployment, conn_id, &e, RunKind::Pull, started).await?;
+                    super::pause::pause(deployment, &conn, &e, RunKind::Pull, started).await?;
                     run.paused = deployment.store.connections().paused(conn_id).await?;
                     return Ok(run);
                 }

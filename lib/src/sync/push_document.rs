@@ -76,7 +76,7 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
     // fetch failed five times had no record, and the dead-lettered message was their only trace).
     let begun = documents.begin_posting(&conn.id, doc, now).await?;
     if let Begun::Started(_) = &begun
-        && let Some(pause) = deployment.store.connections().paused(&conn.id).await?
+        && let Some(pause) = conn.paused(&deployment.store, now).await?
     {
         // Nothing is asked of Focus while its authorisation is refused; the puller brings the document back.
         let recorded = RecordedError {
@@ -185,7 +185,7 @@ async fn settle_failure(
     }
     let recorded = RecordedError::from_failure(&e, now);
     if super::pause::stops_the_connection(&e) {
-        super::pause::pause(deployment, &conn.id, &e, crate::store::RunKind::Push, now).await?;
+        super::pause::pause(deployment, conn, &e, crate::store::RunKind::Push, now).await?;
         let waiting = RecordedError {
             class: crate::domain::ErrorClass::Transient,
             ..recorded

@@ -2,8 +2,9 @@
 //!
 //! Focus signs nothing, so the URL carries the connection's secret, compared in constant time, with the same work
 //! done for an unknown connection (404 either way). Whether the connection exists is answered from the connections
-//! the table lists, read at most once a minute: a made-up name costs no Secrets Manager call and no table read. Bodies over 64 KiB are refused (413), unreadable ones too
-//! (400); other event types are acknowledged and ignored (200). If the queue cannot take the message the answer is
+//! the table lists, read at most once a minute: a made-up name costs no Secrets Manager call and no table read.
+//! Bodies over 64 KiB are refused (413), unreadable ones too (400); other event types are acknowledged and ignored
+//! (200). If the queue cannot take the message the answer is
 //! 503, so Focus tries again. A refused request writes nothing.
 
 use std::collections::{BTreeSet, HashMap};

@@ -167,8 +167,7 @@ impl Deployment {
             report.failed.len(),
             report.notes.len()
         );
-        let body =
-            crate::logging::redact(&serde_json::to_string_pretty(&report.redacted()).unwrap_or_default()).into_owned();
+        let body = report.to_message();
         if let Err(e) = sns
             .publish()
             .topic_arn(topic)
@@ -350,6 +349,8 @@ pub(super) struct ConnectionCache {
     pub last_booked: HashMap<(BookyearId, JournalKey), u32>,
     /// The day's booking budget was found spent: no booking is tried before this time (the budget reset).
     pub bookings_closed_until: Option<DateTime<Utc>>,
+    /// When the store last said the connection is not paused.
+    pub not_paused_at: Option<DateTime<Utc>>,
 }
 
 fn fresh<T>(entry: &Option<(T, DateTime<Utc>)>, now: DateTime<Utc>, ttl: Duration) -> Option<&T> {
@@ -384,6 +385,26 @@ impl Connection {
             .value;
         cache.settings = Some((config.clone(), now));
         Ok(config)
+    }
+
+    /// Why the connection is paused, if it is (docs/DESIGN.md §4.5). "Not paused" is remembered for
+    /// [`SETTINGS_TTL`], so the poster reads the `PAUSE` item once a minute, not once a document; a pause is always
+    /// read again, so a resumed connection is seen at once. (Another instance may meet the refusal itself within that
+    /// minute: its pause write then finds the item there and sends no second report.)
+    pub async fn paused(&self, store: &Store, now: DateTime<Utc>) -> Result<Option<crate::store::Pause>, SyncError> {
+        if let Some(at) = self.cache.lock().await.not_paused_at
+            && now - at < SETTINGS_TTL
+        {
+            return Ok(None);
+        }
+        let pause = store.connections().paused(&self.id).await?;
+        self.cache.lock().await.not_paused_at = pause.is_none().then_some(now);
+        Ok(pause)
+    }
+
+    /// This instance paused the connection, or saw it paused: not to be taken for running from the cache.
+    pub(super) async fn forget_not_paused(&self) {
+        self.cache.lock().await.not_paused_at = None;
     }
 
     /// Forgets cached settings (after a person changed them through this instance).
