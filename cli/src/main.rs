@@ -10,8 +10,11 @@ use clap::{Parser, Subcommand};
 use focus_octopus::config::{Env, vars};
 use focus_octopus::domain::Failure;
 use focus_octopus::sync::admin;
+use focus_octopus::sync::progress::Progress;
 use focus_octopus::sync::services::Deployment;
 use serde_json::{Value, json};
+
+mod render;
 
 #[derive(Parser)]
 #[command(
@@ -233,172 +236,21 @@ impl Command {
     }
 }
 
-/// A readable rendering of an answer: lists of records as tables, records as `key: value` lines.
-fn render(value: &Value, indent: usize) -> String {
-    let pad = " ".repeat(indent);
-    match value {
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| match v {
-                Value::Object(_) | Value::Array(_) if !is_empty(v) => format!("{pad}{k}:\n{}", render(v, indent + 2)),
-                _ => format!("{pad}{k}: {}", scalar(v)),
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Value::Array(items) if items.iter().all(Value::is_object) && !items.is_empty() => table(items, &pad),
-        Value::Array(items) => items
-            .iter()
-            .map(|v| format!("{pad}- {}", scalar(v)))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        other => format!("{pad}{}", scalar(other)),
-    }
+/// The spinner's message and a line per finished stage (`import-relations: Focus companies created 60/60`),
+/// for a person at a terminal; nothing is drawn when stderr is not one.
+struct Counts {
+    bar: indicatif::ProgressBar,
+    action: String,
 }
 
-/// `status` for a person: what needs one first (documents per state, pause, attention), then runs, then budgets.
-fn render_status(status: &Value) -> String {
-    let mut out = Vec::new();
-    out.push(format!("connection {}", scalar(&status["connection"])));
-    if let Some(paused) = status.get("paused").filter(|p| !p.is_null()) {
-        out.push(format!(
-            "PAUSED since {}: {} {}",
-            short_time(&paused["since"]),
-            scalar(&paused["code"]),
-            scalar(&paused["message"])
-        ));
-    }
-    let documents = status["documents"].as_object().cloned().unwrap_or_default();
-    let order = ["posted", "pending", "posting", "failed", "needs_review", "skipped"];
-    let counts: Vec<String> = order
-        .iter()
-        .map(|state| format!("{state} {}", documents.get(*state).map_or("0".into(), scalar)))
-        .collect();
-    out.push(format!("documents: {}", counts.join(" · ")));
-    let attention = status["attention"].as_array().cloned().unwrap_or_default();
-    if attention.is_empty() {
-        out.push("needs a person: nothing".into());
-    } else {
-        out.push(format!("needs a person ({}):", attention.len()));
-        for a in &attention {
-            out.push(format!(
-                "  {}  {}  {}\n    {}",
-                scalar(&a["document"]),
-                scalar(&a["state"]),
-                a.get("code").map_or(String::new(), scalar),
-                scalar(&a["reason"])
-            ));
+impl Progress for Counts {
+    fn update(&self, stage: &str, done: usize, total: usize) {
+        self.bar
+            .set_message(format!("{} {stage} {done}/{total} …", self.action));
+        if done == total {
+            self.bar.println(format!("{}: {stage} {done}/{total}", self.action));
         }
     }
-    let runs = status["recent_runs"].as_array().cloned().unwrap_or_default();
-    if !runs.is_empty() {
-        out.push("recent runs:".into());
-        for r in &runs {
-            let failed = r["failed"].as_array().map_or(0, Vec::len);
-            out.push(format!(
-                "  {}  {:<5}  {}  attempted {} · done {} · skipped {} · failed {failed}",
-                short_time(&r["started_at"]),
-                scalar(&r["kind"]),
-                r["id"].as_str().map_or("", |id| id.get(..8).unwrap_or(id)),
-                scalar(&r["attempted"]),
-                scalar(&r["done"]),
-                scalar(&r["skipped"]),
-            ));
-        }
-    }
-    if let Some(budgets) = status["budgets_left"].as_object() {
-        let left: Vec<String> = budgets.iter().map(|(op, n)| format!("{op} {}", scalar(n))).collect();
-        out.push(format!("Octopus calls left today: {}", left.join(", ")));
-    }
-    out.join("\n")
-}
-
-/// `doctor` for a person: one line per check, the detail and the fix in full (never cut mid-word).
-fn render_doctor(diagnosis: &Value) -> String {
-    let mut out = Vec::new();
-    for check in diagnosis["checks"].as_array().into_iter().flatten() {
-        let ok = check["ok"] == Value::Bool(true);
-        out.push(format!(
-            "{}  {} · {}",
-            if ok { "ok  " } else { "FAIL" },
-            scalar(&check["name"]),
-            scalar(&check["detail"])
-        ));
-        if let Some(fix) = check.get("fix").filter(|f| !f.is_null()) {
-            out.push(format!("      fix: {}", scalar(fix)));
-        }
-    }
-    out.push(if diagnosis["ok"] == Value::Bool(true) {
-        "doctor: every check passed".into()
-    } else {
-        "doctor: some checks failed (see fix)".into()
-    });
-    out.join("\n")
-}
-
-/// An RFC 3339 time to the second, in UTC (`2026-03-02 09:00:00`).
-fn short_time(v: &Value) -> String {
-    v.as_str()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map_or_else(|| scalar(v), |t| t.to_utc().format("%Y-%m-%d %H:%M:%S").to_string())
-}
-
-fn is_empty(v: &Value) -> bool {
-    matches!(v, Value::Array(a) if a.is_empty()) || matches!(v, Value::Object(o) if o.is_empty())
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        Value::Array(a) if a.is_empty() => "(none)".into(),
-        other => other.to_string(),
-    }
-}
-
-fn table(rows: &[Value], pad: &str) -> String {
-    let mut columns: Vec<String> = Vec::new();
-    for row in rows {
-        for k in row.as_object().into_iter().flat_map(|o| o.keys()) {
-            if !columns.contains(k) {
-                columns.push(k.clone());
-            }
-        }
-    }
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            columns
-                .iter()
-                .map(|c| scalar(&r[c.as_str()]).replace('\n', " "))
-                .collect()
-        })
-        .collect();
-    let widths: Vec<usize> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            cells
-                .iter()
-                .map(|r| r[i].chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(c.len())
-                .min(60)
-        })
-        .collect();
-    let line = |values: Vec<&str>| {
-        let parts: Vec<String> = values
-            .iter()
-            .zip(&widths)
-            .map(|(v, w)| format!("{:w$}", v.chars().take(*w).collect::<String>(), w = *w))
-            .collect();
-        format!("{pad}{}", parts.join("  ").trim_end())
-    };
-    let mut out = vec![line(columns.iter().map(String::as_str).collect())];
-    for row in &cells {
-        out.push(line(row.iter().map(String::as_str).collect()));
-    }
-    out.join("\n")
 }
 
 #[tokio::main]
@@ -408,7 +260,7 @@ async fn main() -> ExitCode {
     let action = command["action"].as_str().unwrap_or_default().to_owned();
     let spinner = (!cli.json).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_message(format!("{} …", command["action"].as_str().unwrap_or_default()));
+        bar.set_message(format!("{action} …"));
         // Drawn at once (then every 100 ms), so even a quick command shows what it is doing.
         bar.tick();
         bar.enable_steady_tick(Duration::from_millis(100));
@@ -442,7 +294,16 @@ async fn main() -> ExitCode {
     ]);
     let answer = match Deployment::from_environment(&env).await {
         Ok(deployment) => match admin::parse(command) {
-            Ok(command) => admin::run(&deployment, command).await,
+            Ok(command) => match &spinner {
+                Some(bar) => {
+                    let counts = Counts {
+                        bar: bar.clone(),
+                        action: action.clone(),
+                    };
+                    admin::run_watched(&deployment, command, &counts).await
+                }
+                None => admin::run(&deployment, command).await,
+            },
             Err(e) => Err(e),
         },
         Err(missing) => {
@@ -468,12 +329,7 @@ async fn main() -> ExitCode {
             if cli.json {
                 println!("{value}");
             } else {
-                let text = match action.as_str() {
-                    "status" => render_status(&value),
-                    "doctor" => render_doctor(&value),
-                    _ => render(&value, 0),
-                };
-                println!("{text}");
+                println!("{}", render::answer(&action, &value));
             }
             if value["ok"] == Value::Bool(false) {
                 ExitCode::FAILURE

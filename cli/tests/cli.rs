@@ -87,7 +87,8 @@ async fn tables_are_the_default_and_help_explains_each_command() {
     }
 }
 
-/// In a terminal (a pseudo-terminal from `script`), a long import shows a spinner; with --json it does not.
+/// In a terminal (a pseudo-terminal from `script`), a long import shows a spinner and the count of each stage;
+/// with --json it does not.
 #[tokio::test]
 async fn a_long_import_shows_progress_in_a_terminal_and_not_with_json() {
     let world = PushWorld::start().await;
@@ -121,13 +122,24 @@ async fn a_long_import_shows_progress_in_a_terminal_and_not_with_json() {
         text.contains("import-relations …"),
         "a spinner with the action: {text:?}"
     );
-    assert!(text.contains("created: 60"), "{text}");
+    assert!(
+        text.contains("import-relations: Octopus relations checked for a link 60/60"),
+        "each finished stage with its count: {text:?}"
+    );
+    assert!(text.contains("60  Focus companies would be created"), "{text}");
 
     let quiet = in_terminal("import-relations --dry-run --json").await;
     let text = stdout(&quiet);
     assert!(!text.contains("import-relations …"), "{text:?}");
     let answer: Value = serde_json::from_str(text.trim()).unwrap();
     assert_eq!(answer["created"], 60);
+
+    let imported = in_terminal("import-relations").await;
+    let text = stdout(&imported);
+    assert!(
+        text.contains("import-relations: Focus companies created 60/60"),
+        "{text:?}"
+    );
 }
 
 /// The README's commands, as written there (placeholders filled in), in the order a person runs them.
@@ -363,4 +375,60 @@ async fn a_wrong_table_or_missing_credentials_is_one_line_with_the_fix() {
     assert!(stderr.starts_with("AWS_ACCESS_REFUSED: "), "{stderr}");
     assert!(stderr.contains("AWS_PROFILE"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+}
+
+/// `connect` and `map` confirm what changed in words (names beside ids), dry runs say nothing was stored and name
+/// the command that stores, and `resync` counts what it handed back: never the raw settings.
+#[tokio::test]
+async fn commands_that_change_something_confirm_what_changed_in_words() {
+    use focus_octopus_tests::focus_sim::{DEPARTMENT, rates};
+    let world = PushWorld::start().await;
+
+    let connect = stdout(
+        &run(
+            &world,
+            &[
+                "connect",
+                "--department",
+                DEPARTMENT,
+                "--dossier",
+                "1001",
+                "--invoice-journal",
+                "V1",
+                "--credit-note-journal",
+                "V2",
+                "--start-date",
+                "2026-02-01",
+            ],
+        )
+        .await,
+    );
+    let lines: Vec<&str> = connect.lines().collect();
+    assert_eq!(lines[0], "connection settings stored:", "{connect}");
+    assert!(
+        connect.contains(&format!(
+            "Focus department: Bakkerij Peeters BV ({DEPARTMENT}) (unchanged)"
+        )),
+        "{connect}"
+    );
+    assert!(
+        connect.contains("Octopus dossier: 1001 Bakkerij Peeters BV (unchanged)"),
+        "{connect}"
+    );
+    assert!(connect.contains("start date: 2026-01-01 → 2026-02-01"), "{connect}");
+    assert!(!connect.contains("vat_codes"), "not the raw settings: {connect}");
+
+    let map = stdout(&run(&world, &["map", "--tax-rate", rates::VAT_21, "--vat-code", "21"]).await);
+    assert!(map.starts_with("mapping stored:\n  tax rate "), "{map}");
+    assert!(map.contains("VAT code 21 (unchanged)"), "{map}");
+    assert!(map.contains("tax rates with a VAT code"), "{map}");
+
+    let dry = stdout(&run(&world, &["match-customers"]).await);
+    assert!(
+        dry.starts_with("dry run, nothing stored (`focus-octopus match-customers --apply`"),
+        "{dry}"
+    );
+
+    let resync = stdout(&run(&world, &["resync", "--since", "2026-01-01"]).await);
+    assert!(resync.starts_with("0 documents handed to the poster"), "{resync}");
 }

@@ -396,6 +396,32 @@ impl Demo {
         Ok((output.status.code().unwrap_or(-1), answer))
     }
 
+    /// Runs the CLI as a person does (no `--json`) and shows what it printed; a command that fails is an error.
+    async fn cli_shown(&mut self, args: &[&str]) -> Result<()> {
+        self.cli_runs += 1;
+        let started = Instant::now();
+        let mut command = Command::new(self.paths.bin_dir.join("focus-octopus"));
+        command.args(args).envs(self.cli_env.clone());
+        let output = tokio::task::spawn_blocking(move || command.output())
+            .await?
+            .context("running the focus-octopus CLI (built by `make demo`)")?;
+        self.narrator.detail(&format!(
+            "$ focus-octopus {}    ({:.1} s)",
+            args.join(" "),
+            started.elapsed().as_secs_f64()
+        ));
+        let text = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            bail!(
+                "`focus-octopus {}` failed: {text}{}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        self.narrator.detail(&indented(&text));
+        Ok(())
+    }
+
     /// Runs the aws CLI (from `.venv`) against moto, as the README has an operator run it against AWS.
     async fn aws_cli(&self, args: &[&str], shown: &str) -> Result<Value> {
         self.narrator.detail(&format!("$ aws {shown}"));
@@ -463,6 +489,11 @@ impl Demo {
     async fn status(&mut self) -> Result<Value> {
         self.cli(&["status"]).await
     }
+}
+
+/// The CLI's output, indented under the command line that printed it.
+fn indented(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
 }
 
 /// A booked document, as the demo remembers it for the checks.
@@ -803,16 +834,14 @@ async fn walk_through(demo: &mut Demo, plan: Plan, stats: &RunnerStats, webhook_
         "Focus has {} customers; the dossier already has 8 of them and 3 Focus lacks",
         customers.len()
     ));
-    let matched = demo.cli(&["match-customers"]).await?;
-    demo.narrator.detail(&format!("dry run: {matched}"));
+    demo.cli_shown(&["match-customers"]).await?;
     let matched = demo.cli(&["match-customers", "--apply"]).await?;
     checks.equal(
         "Focus customers paired with the dossier's existing relations",
         8,
         matched["linked"].as_u64().unwrap_or(0),
     );
-    let imported = demo.cli(&["import-relations", "--dry-run"]).await?;
-    demo.narrator.detail(&format!("dry run: {imported}"));
+    demo.cli_shown(&["import-relations", "--dry-run"]).await?;
     let imported = demo.cli(&["import-relations"]).await?;
     checks.equal(
         "Octopus-only customers imported into Focus",
@@ -1005,20 +1034,17 @@ async fn walk_through(demo: &mut Demo, plan: Plan, stats: &RunnerStats, webhook_
         "detail": {}
     });
     let pulled = demo.functions.invoke("payment-puller", &scheduled).await?;
-    let report = &pulled["runs"][0]["report"];
-    demo.narrator.detail(&format!(
-        "puller: {}",
-        serde_json::to_string(report).unwrap_or_default()
-    ));
+    let report: focus_octopus::store::RunReport = serde_json::from_value(pulled["runs"][0]["report"].clone())
+        .with_context(|| format!("the puller's answer holds no run report: {pulled}"))?;
+    demo.narrator
+        .detail(&format!("the puller's report:\n{}", report.lines().join("\n")));
     // registerPayment makes Focus send invoice.paymentRegistered webhooks: the poster sees and skips them.
     demo.focus.flush_webhooks().await;
     demo.drained(stats, Duration::from_secs(120)).await?;
 
     demo.narrator.step("Status, through the CLI");
+    demo.cli_shown(&["status"]).await?;
     let status = demo.status().await?;
-    demo.narrator.detail(&format!("documents: {}", status["documents"]));
-    demo.narrator
-        .detail(&format!("Octopus calls left today: {}", status["budgets_left"]));
 
     // The summary and its checks.
     let documents = &status["documents"];

@@ -905,7 +905,7 @@ async fn status_names_documents_as_the_commands_take_them() {
         vec![line(dec!(-1), dec!(10), rates::VAT_21)],
         None,
     );
-    world
+    let number = world
         .focus
         .book_invoice(&id, NaiveDate::from_ymd_opt(2026, 3, 2).unwrap())
         .await;
@@ -916,6 +916,7 @@ async fn status_names_documents_as_the_commands_take_them() {
         .unwrap();
 
     assert_eq!(status["attention"][0]["document"], format!("invoice:{id}"));
+    assert_eq!(status["attention"][0]["number"], number, "with Focus's number");
     assert_eq!(status["attention"][0]["code"], "DOCUMENT_NEGATIVE_TOTAL");
 }
 
@@ -985,4 +986,111 @@ async fn doctor_checks_the_focus_authorisation_and_the_department_first() {
         "{check}"
     );
     assert_eq!(doctor["ok"], false);
+}
+
+/// The doctor's first rows are the three secrets: present, of the shape the sync reads, each failure with the
+/// command that fixes it; an unfilled Octopus login stops the partner checks before any login is sent.
+#[tokio::test]
+async fn doctor_checks_each_secret_exists_and_has_its_shape_before_any_partner_is_asked() {
+    let world = PushWorld::start().await;
+    let secret = |kind: &str| format!("{}/bakkerij/{kind}", world.aws.table_name);
+    let rows = |doctor: &Value| -> Vec<Value> {
+        doctor["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"].as_str().unwrap().starts_with("Secret "))
+            .cloned()
+            .collect()
+    };
+    let doctor = async |world: &PushWorld| {
+        run(world, json!({"action": "doctor", "connection": "bakkerij"}))
+            .await
+            .unwrap()
+    };
+
+    let healthy = doctor(&world).await;
+    let secrets = rows(&healthy);
+    assert_eq!(secrets.len(), 3, "{healthy}");
+    assert!(secrets.iter().all(|r| r["ok"] == true), "{secrets:?}");
+    assert_eq!(
+        healthy["checks"][0]["name"],
+        format!("Secret {} (Octopus login)", secret("octopus")),
+        "the secrets come first"
+    );
+
+    let put = |kind: &'static str, text: &'static str| {
+        let id = secret(kind);
+        let secrets = world.aws.secrets.clone();
+        async move {
+            secrets
+                .put_secret_value()
+                .secret_id(id)
+                .secret_string(text)
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    put("octopus", r#"{"user":"","password":"","software_house_uuid":""}"#).await;
+    put("focus-oauth", r#"{"client_id":"app","client_secret":"s3cr3t"}"#).await;
+    put("webhook", "short secret!").await;
+    let sent_before = world.octopus.received().len();
+    let sick = doctor(&world).await;
+
+    assert_eq!(sick["ok"], false);
+    let secrets = rows(&sick);
+    let detail = |i: usize| secrets[i]["detail"].as_str().unwrap().to_owned();
+    let fix = |i: usize| secrets[i]["fix"].as_str().unwrap().to_owned();
+    assert!(detail(0).starts_with("OCTOPUS_SECRET_UNFILLED"), "{}", detail(0));
+    assert!(
+        detail(0).contains("user, password, software_house_uuid empty"),
+        "{}",
+        detail(0)
+    );
+    assert!(
+        fix(0).contains(&format!("put-secret-value --secret-id {}", secret("octopus"))),
+        "{}",
+        fix(0)
+    );
+    assert!(detail(1).starts_with("FOCUS_NOT_AUTHORISED"), "{}", detail(1));
+    assert!(fix(1).contains("focus-octopus connect-focus"), "{}", fix(1));
+    assert!(detail(2).starts_with("WEBHOOK_SECRET_WEAK"), "{}", detail(2));
+    assert!(detail(2).contains("13 characters, some not URL-safe"), "{}", detail(2));
+    assert!(fix(2).contains("register-webhooks"), "{}", fix(2));
+    let last = sick["checks"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["detail"], "not run: they need the Octopus login", "{sick}");
+    assert_eq!(
+        world.octopus.received().len(),
+        sent_before,
+        "no login, nothing else sent to Octopus"
+    );
+
+    put("focus-oauth", r#"{"client_id":"","client_secret":""}"#).await;
+    world
+        .aws
+        .secrets
+        .delete_secret()
+        .secret_id(secret("webhook"))
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    let missing = doctor(&world).await;
+    let secrets = rows(&missing);
+    assert!(
+        secrets[1]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("FOCUS_CLIENT_MISSING"),
+        "{secrets:?}"
+    );
+    assert_eq!(secrets[2]["detail"], "it does not exist");
+    assert!(
+        secrets[2]["fix"].as_str().unwrap().contains(&format!(
+            "aws secretsmanager create-secret --name {}",
+            secret("webhook")
+        )),
+        "{secrets:?}"
+    );
 }

@@ -46,6 +46,9 @@ impl RecordedError {
 pub struct DocumentRecord {
     pub document: DocumentRef,
     pub state: DocumentState,
+    /// Focus's number of the document (`2026 / 201`), once the poster has read it: people know documents by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking: Option<BookingKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,6 +193,7 @@ impl Documents<'_> {
         let record = DocumentRecord {
             document: doc.clone(),
             state: DocumentState::Pending,
+            number: None,
             booking: None,
             posted: None,
             attempts: 0,
@@ -293,6 +297,19 @@ impl Documents<'_> {
         update: DocumentUpdate,
         now: DateTime<Utc>,
     ) -> Result<DocumentRecord, StoreError> {
+        self.transition_numbered(conn, doc, update, None, now).await
+    }
+
+    /// [`Self::transition`], also storing Focus's number of the document when the caller has read it (the same
+    /// write).
+    pub async fn transition_numbered(
+        &self,
+        conn: &ConnectionId,
+        doc: &DocumentRef,
+        update: DocumentUpdate,
+        number: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<DocumentRecord, StoreError> {
         let to = update.target();
         let mut request = self
             .store
@@ -315,7 +332,15 @@ impl Documents<'_> {
         }
         request = request.condition_expression(format!("#state IN ({})", placeholders.join(", ")));
 
-        let set = "SET #state = :to, #at = :at";
+        let set = match number.filter(|n| !n.is_empty()) {
+            Some(number) => {
+                request = request
+                    .expression_attribute_names("#number", "number")
+                    .expression_attribute_values(":number", s(number));
+                "SET #state = :to, #at = :at, #number = :number"
+            }
+            None => "SET #state = :to, #at = :at",
+        };
         request = match &update {
             DocumentUpdate::StartPosting => request
                 .update_expression(format!("{set} ADD #attempts :one"))

@@ -63,6 +63,32 @@ impl RunReport {
 }
 
 impl RunReport {
+    /// The report for a person: a headline (kind, start to the second, short id, counts), then each failure and
+    /// each note on a line of its own.
+    pub fn lines(&self) -> Vec<String> {
+        let kind = match self.kind {
+            RunKind::Push => "push",
+            RunKind::Pull => "pull",
+            RunKind::Sweep => "sweep",
+            RunKind::Admin => "admin",
+        };
+        let mut lines = vec![format!(
+            "{kind} run {} ({}): attempted {} · done {} · skipped {} · failed {}",
+            self.started_at.format("%Y-%m-%d %H:%M:%S"),
+            self.id.get(..8).unwrap_or(&self.id),
+            self.attempted,
+            self.done,
+            self.skipped,
+            self.failed.len()
+        )];
+        for f in &self.failed {
+            let document = f.document.as_ref().map(|d| format!("{d} ")).unwrap_or_default();
+            lines.push(format!("  failed {document}[{}] {}", f.code, f.message));
+        }
+        lines.extend(self.notes.iter().map(|n| format!("  {n}")));
+        lines
+    }
+
     /// The report as published to the report topic: pretty JSON, the whole text through the redaction (secrets as
     /// written and JSON-escaped).
     pub fn to_message(&self) -> String {

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::error::SyncError;
+use super::progress::{Progress, Silent};
 use super::resync::ResyncScope;
 use super::services::Deployment;
 use crate::domain::{ConnectionId, DocumentKind, DocumentRef, ErrorClass, Failure};
@@ -198,9 +199,18 @@ impl AdminCommand {
 
 /// Runs a command; one that changes data leaves a run report (published to the report topic if it failed).
 pub async fn run(deployment: &Deployment, command: AdminCommand) -> Result<serde_json::Value, AdminError> {
+    run_watched(deployment, command, &Silent).await
+}
+
+/// [`run`], telling `progress` how far a long command (customers, resync) is.
+pub async fn run_watched(
+    deployment: &Deployment,
+    command: AdminCommand,
+    progress: &dyn Progress,
+) -> Result<serde_json::Value, AdminError> {
     let changes = command.changes().map(|(action, conn)| (action, conn.clone()));
     let started = deployment.clock.now();
-    let result = execute(deployment, command).await;
+    let result = execute(deployment, command, progress).await;
     if let Some((action, conn)) = changes
         && deployment.store.connections().get(&conn).await.ok().flatten().is_some()
     {
@@ -230,7 +240,11 @@ pub async fn run(deployment: &Deployment, command: AdminCommand) -> Result<serde
     result
 }
 
-async fn execute(deployment: &Deployment, command: AdminCommand) -> Result<serde_json::Value, AdminError> {
+async fn execute(
+    deployment: &Deployment,
+    command: AdminCommand,
+    progress: &dyn Progress,
+) -> Result<serde_json::Value, AdminError> {
     let store = &deployment.store;
     match command {
         AdminCommand::Ping {} => Ok(json(Pong {
@@ -267,7 +281,9 @@ async fn execute(deployment: &Deployment, command: AdminCommand) -> Result<serde
                     });
                 }
             };
-            Ok(json(super::resync::resync(deployment, &connection, scope).await?))
+            Ok(json(
+                super::resync::resync(deployment, &connection, scope, progress).await?,
+            ))
         }
         AdminCommand::Reviewed { connection, documents } => {
             if documents.is_empty() {
@@ -346,10 +362,10 @@ async fn execute(deployment: &Deployment, command: AdminCommand) -> Result<serde
             super::connect::unmap(deployment, &connection, tax_rate.as_deref(), default_ledger).await?,
         )),
         AdminCommand::MatchCustomers { connection, apply } => Ok(json(
-            super::customers::match_customers(deployment, &connection, apply).await?,
+            super::customers::match_customers(deployment, &connection, apply, progress).await?,
         )),
         AdminCommand::ImportRelations { connection, dry_run } => Ok(json(
-            super::customers::import_relations(deployment, &connection, dry_run).await?,
+            super::customers::import_relations(deployment, &connection, dry_run, progress).await?,
         )),
         AdminCommand::RegisterWebhooks {
             connection,

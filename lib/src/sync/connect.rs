@@ -127,11 +127,7 @@ pub struct Choice {
 
 /// Checks the choice against Octopus and stores it as the connection's settings (created, or updated keeping the
 /// mappings).
-pub async fn connect(
-    deployment: &Deployment,
-    conn: &ConnectionId,
-    choice: Choice,
-) -> Result<ConnectionConfig, SyncError> {
+pub async fn connect(deployment: &Deployment, conn: &ConnectionId, choice: Choice) -> Result<Connected, SyncError> {
     // The department first: a mistyped id would otherwise be stored and every document skipped as another
     // department's.
     let departments = departments(deployment, conn).await?;
@@ -150,7 +146,13 @@ pub async fn connect(
             ),
         ));
     }
-    if !dossiers(deployment, conn).await?.iter().any(|d| d.id == choice.dossier) {
+    let department_name = departments
+        .iter()
+        .find(|d| d.id == choice.focus_department_id)
+        .map(|d| d.name.clone())
+        .unwrap_or_default();
+    let dossiers = dossiers(deployment, conn).await?;
+    let Some(dossier) = dossiers.iter().find(|d| d.id == choice.dossier) else {
         return Err(SyncError::permanent(
             "OCTOPUS_DOSSIER_NOT_VISIBLE",
             format!(
@@ -158,7 +160,7 @@ pub async fn connect(
                 choice.dossier
             ),
         ));
-    }
+    };
     let journals = sales_journals(deployment, conn, choice.dossier, choice.start_date).await?;
     for key in [&choice.invoice_journal, &choice.credit_note_journal] {
         if !journals.iter().any(|j| j.key == key.as_str()) {
@@ -171,13 +173,56 @@ pub async fn connect(
             ));
         }
     }
+    let journal_name = |key: &JournalKey| {
+        journals
+            .iter()
+            .find(|j| j.key == key.as_str())
+            .map_or_else(|| key.to_string(), |j| format!("{key} {}", j.name))
+    };
+    // Each setting as a person reads it (names beside ids).
+    let after = [
+        (
+            "Focus department",
+            format!("{department_name} ({})", choice.focus_department_id),
+        ),
+        ("Octopus dossier", format!("{} {}", dossier.id, dossier.name)),
+        ("invoice journal", journal_name(&choice.invoice_journal)),
+        ("credit-note journal", journal_name(&choice.credit_note_journal)),
+        ("start date", choice.start_date.to_string()),
+    ];
     let now = deployment.clock.now();
     let connections = deployment.store.connections();
+    let mut changed = Vec::new();
     let stored = match connections.get(conn).await? {
         Some(current) => {
+            let before = &current.value;
+            let was = [
+                before.focus_department_id.clone(),
+                before.octopus_dossier_id.to_string(),
+                before.invoice_journal.to_string(),
+                before.credit_note_journal.to_string(),
+                before.start_date.to_string(),
+            ];
+            let is = [
+                choice.focus_department_id.clone(),
+                choice.dossier.to_string(),
+                choice.invoice_journal.to_string(),
+                choice.credit_note_journal.to_string(),
+                choice.start_date.to_string(),
+            ];
+            for ((what, shown), (was, is)) in after.iter().zip(was.iter().zip(&is)) {
+                changed.push(if was == is {
+                    format!("{what}: {shown} (unchanged)")
+                } else {
+                    format!("{what}: {was} → {shown}")
+                });
+            }
             if current.value.octopus_dossier_id != choice.dossier {
                 // Tokens, caches and journal counters of the old dossier must not be used for the new one.
                 deployment.store.reset_dossier_state(conn).await?;
+                changed.push(
+                    "the old dossier's tokens, caches and journal counters were dropped; mappings were kept".into(),
+                );
             }
             let mut config = current.value.clone();
             config.focus_department_id = choice.focus_department_id;
@@ -200,11 +245,23 @@ pub async fn connect(
                 default_ledger_account: None,
                 options: ConnectionOptions::default(),
             };
+            changed.push(format!("connection {conn} created"));
+            changed.extend(after.iter().map(|(what, shown)| format!("{what}: {shown}")));
             connections.create(conn, &config, now).await?.value
         }
     };
     deployment.forget_connection(conn).await;
-    Ok(stored)
+    Ok(Connected {
+        changed,
+        settings: stored,
+    })
+}
+
+/// What `connect` changed, and the settings as they are now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Connected {
+    pub changed: Vec<String>,
+    pub settings: ConnectionConfig,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -12,6 +12,7 @@ use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
 use super::error::SyncError;
+use super::progress::{Progress, Stage};
 use super::services::{Connection, Deployment};
 use crate::domain::matching::{Party, plan_matches};
 use crate::domain::{ConnectionId, CustomerRef, ExternalRelationId, FocusCustomerType, OctopusRelationId};
@@ -139,6 +140,7 @@ pub async fn match_customers(
     deployment: &Deployment,
     conn_id: &ConnectionId,
     apply: bool,
+    progress: &dyn Progress,
 ) -> Result<MatchReport, SyncError> {
     let conn = deployment.connection(conn_id).await?;
     let relations = octopus_clients(&conn).await?;
@@ -151,7 +153,9 @@ pub async fn match_customers(
     // Customers and relations already linked stay as they are.
     let mut open_focus = Vec::new();
     let mut taken = std::collections::BTreeSet::new();
+    let mut checking = Stage::start(progress, "Focus customers checked for a link", focus.len());
     for party in focus {
+        checking.step();
         match customers
             .get(conn_id, &party.key)
             .await?
@@ -164,6 +168,7 @@ pub async fn match_customers(
             None => open_focus.push(party),
         }
     }
+    checking.end();
     let octopus: Vec<Party<OctopusRelationId>> = relations
         .iter()
         .filter(|(id, _)| !taken.contains(id))
@@ -192,9 +197,12 @@ pub async fn match_customers(
         .collect();
     if apply {
         raise_floor(deployment, conn_id, &relations).await?;
+        let mut linking = Stage::start(progress, "links stored", plan.linked.len());
         for (customer, relation, _) in &plan.linked {
             link(deployment, conn_id, customer, *relation).await?;
+            linking.step();
         }
+        linking.end();
     }
     Ok(report)
 }
@@ -247,6 +255,7 @@ pub async fn import_relations(
     deployment: &Deployment,
     conn_id: &ConnectionId,
     dry_run: bool,
+    progress: &dyn Progress,
 ) -> Result<ImportReport, SyncError> {
     let conn = deployment.connection(conn_id).await?;
     let relations = octopus_clients(&conn).await?;
@@ -257,7 +266,9 @@ pub async fn import_relations(
         ..Default::default()
     };
     let mut open = Vec::new();
+    let mut checking = Stage::start(progress, "Octopus relations checked for a link", relations.len());
     for (id, relation) in &relations {
+        checking.step();
         if customers.find_by_relation(conn_id, *id).await?.is_some() {
             report.already_linked += 1;
         } else {
@@ -269,6 +280,7 @@ pub async fn import_relations(
             });
         }
     }
+    checking.end();
     // Relations Focus already has (by VAT number, company number or name) are linked, not created again.
     let plan = plan_matches(&open, &focus);
     report.linked_to_existing = plan.linked.len();
@@ -278,14 +290,20 @@ pub async fn import_relations(
         return Ok(report);
     }
     raise_floor(deployment, conn_id, &relations).await?;
+    let mut linking = Stage::start(progress, "links to existing Focus customers stored", plan.linked.len());
     for (relation, customer, _) in &plan.linked {
         link(deployment, conn_id, customer, *relation).await?;
+        linking.step();
     }
+    linking.end();
+    let mut creating = Stage::start(progress, "Focus companies created", plan.unmatched.len());
     for relation_id in &plan.unmatched {
         let company = conn.focus.add_company(&company_from(&relations[relation_id])).await?;
         let customer = CustomerRef::new(FocusCustomerType::Company, company.id)
             .map_err(|e| SyncError::permanent("FOCUS_ID_INVALID", e.to_string()))?;
         link(deployment, conn_id, &customer, *relation_id).await?;
+        creating.step();
     }
+    creating.end();
     Ok(report)
 }

@@ -8,6 +8,9 @@ use super::services::Deployment;
 use crate::domain::ConnectionId;
 use crate::octopus::{Operation, budget_day};
 
+mod secrets;
+pub use secrets::WEBHOOK_SECRET_MIN_LEN;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     pub name: String,
@@ -47,13 +50,26 @@ pub async fn doctor(
     conn_id: &ConnectionId,
     receiver_url: Option<&str>,
 ) -> Result<Diagnosis, SyncError> {
+    // An unknown connection is an answer of its own, not a list of failed checks.
+    if deployment.store.connections().get(conn_id).await?.is_none() {
+        return Err(super::services::unknown_connection(conn_id));
+    }
+    // The secrets first: their rows name what to fill in before anything is sent to a partner.
+    let (mut checks, octopus_usable) = secrets::checks(deployment, conn_id).await;
+    if !octopus_usable {
+        checks.push(fail(
+            "Focus and Octopus checks",
+            "not run: they need the Octopus login",
+            "Fill in the secrets above, then run `focus-octopus doctor` again.",
+        ));
+        return Ok(Diagnosis { ok: false, checks });
+    }
     let conn = deployment.connection(conn_id).await?;
     let now = deployment.clock.now();
     // A person runs doctor right after changing something: the settings as stored now, not as cached.
     conn.forget_settings().await;
     let config = conn.settings(&deployment.store, now).await?;
     let today = now.date_naive();
-    let mut checks = Vec::new();
 
     // The Focus authorisation works, and the chosen department is one of the account's.
     match conn.focus.departments().await {

@@ -11,6 +11,7 @@ pub mod focus_payment;
 pub mod messages;
 pub mod pause;
 pub mod poster;
+pub mod progress;
 pub mod pull_payments;
 pub mod puller;
 pub mod push_document;

@@ -103,7 +103,7 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
         (Ok(fetched), _) => fetched,
         // A document that cannot be read or understood is parked like one that cannot be booked: the rest of its
         // journal goes on (found trying a real account: one poison document blocked its message group for ever).
-        (Err(e), Begun::Started(_)) => return settle_failure(deployment, &conn, doc, e, now).await,
+        (Err(e), Begun::Started(_)) => return settle_failure(deployment, &conn, doc, None, e, now).await,
         (Err(e), Begun::Current(_)) if e.is_transient() => return Err(e),
         (Err(e), Begun::Current(record)) => {
             // Already settled (posted, parked, skipped): its state stays; the message must not block the group.
@@ -119,7 +119,8 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
         // Focus delivers every department's webhooks to every registration of the account: another legal entity's
         // document is never booked here, and never gets mapping advice.
         let reason = other_department(&conn, &fetched.department, &config.focus_department_id).await;
-        return skip(deployment, &conn.id, doc, reason, now).await;
+        let number = fetched.source.as_ref().map(|s| s.number.as_str());
+        return skip(deployment, &conn.id, doc, number, reason, now).await;
     }
 
     let record = match begun {
@@ -139,7 +140,8 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
         }
     };
 
-    let skip = |reason: String| skip(deployment, &conn.id, doc, reason, now);
+    let number = fetched.source.as_ref().map(|s| s.number.as_str());
+    let skip = |reason: String| skip(deployment, &conn.id, doc, number, reason, now);
     let Some(source) = fetched.source.as_ref() else {
         return skip("Deleted in Focus before it was booked in Octopus.".into()).await;
     };
@@ -159,17 +161,18 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
 
     match post(deployment, &conn, &config, doc, source, &fetched, &record, now).await {
         Ok(outcome) => Ok(outcome),
-        Err(e) => settle_failure(deployment, &conn, doc, e, now).await,
+        Err(e) => settle_failure(deployment, &conn, doc, Some(&source.number), e, now).await,
     }
 }
 
 /// What a failure at any step does to the document: a transient one is recorded as the reason it waits (so
 /// `status` shows why) and handed back for a retry; a permanent one parks the document `failed` with its code and
-/// fix, and the message is acknowledged.
+/// fix, and the message is acknowledged. `number`: Focus's, when the document was read.
 async fn settle_failure(
     deployment: &Deployment,
     conn: &Connection,
     doc: &DocumentRef,
+    number: Option<&str>,
     e: SyncError,
     now: DateTime<Utc>,
 ) -> Result<PushOutcome, SyncError> {
@@ -191,7 +194,7 @@ async fn settle_failure(
             ..recorded
         };
         documents
-            .transition(&conn.id, doc, DocumentUpdate::RetryLater(waiting), now)
+            .transition_numbered(&conn.id, doc, DocumentUpdate::RetryLater(waiting), number, now)
             .await?;
         return Ok(PushOutcome::Paused(e.to_string()));
     }
@@ -203,7 +206,7 @@ async fn settle_failure(
     } else {
         DocumentUpdate::Fail(recorded.clone())
     };
-    match documents.transition(&conn.id, doc, update, now).await {
+    match documents.transition_numbered(&conn.id, doc, update, number, now).await {
         Ok(_) => {}
         Err(refused @ StoreError::TransitionRefused { .. }) => {
             tracing::info!(connection = %conn.id, document = %doc, "another poster settled the document first: {refused}");
@@ -239,13 +242,14 @@ async fn skip(
     deployment: &Deployment,
     conn: &crate::domain::ConnectionId,
     doc: &DocumentRef,
+    number: Option<&str>,
     reason: String,
     now: DateTime<Utc>,
 ) -> Result<PushOutcome, SyncError> {
     deployment
         .store
         .documents()
-        .transition(conn, doc, DocumentUpdate::Skip { reason: reason.clone() }, now)
+        .transition_numbered(conn, doc, DocumentUpdate::Skip { reason: reason.clone() }, number, now)
         .await?;
     Ok(PushOutcome::Skipped(reason))
 }
@@ -1021,10 +1025,11 @@ async fn review_after_posting(
             deployment
                 .store
                 .documents()
-                .transition(
+                .transition_numbered(
                     &conn.id,
                     &record.document,
                     DocumentUpdate::Review { reason: reason.clone() },
+                    fetched.source.as_ref().map(|s| s.number.as_str()),
                     now,
                 )
                 .await?;

@@ -24,7 +24,12 @@ pub enum ResyncScope {
     Documents(Vec<DocumentRef>),
 }
 
-pub async fn resync(deployment: &Deployment, conn: &ConnectionId, scope: ResyncScope) -> Result<Resynced, SyncError> {
+pub async fn resync(
+    deployment: &Deployment,
+    conn: &ConnectionId,
+    scope: ResyncScope,
+    progress: &dyn super::progress::Progress,
+) -> Result<Resynced, SyncError> {
     let now = deployment.clock.now();
     let documents = deployment.store.documents();
     let targets: Vec<DocumentRef> = match scope {
@@ -92,6 +97,7 @@ pub async fn resync(deployment: &Deployment, conn: &ConnectionId, scope: ResyncS
         }
     };
     let mut resynced = Resynced::default();
+    let mut handing_back = super::progress::Stage::start(progress, "documents handed to the poster", targets.len());
     for document in targets {
         // A parked or skipped document becomes pending again, so the poster starts it afresh.
         if let Some(record) = documents.get(conn, &document).await?
@@ -108,6 +114,8 @@ pub async fn resync(deployment: &Deployment, conn: &ConnectionId, scope: ResyncS
         };
         enqueue(deployment, &message, now).await?;
         resynced.enqueued.push(document.to_string());
+        handing_back.step();
     }
+    handing_back.end();
     Ok(resynced)
 }

@@ -28,7 +28,11 @@ pub struct Status {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Attention {
+    /// As the commands take it: `invoice:<id>` / `credit_note:<id>`.
     pub document: String,
+    /// Focus's number, once the poster has read the document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     pub state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -51,6 +55,7 @@ pub async fn status(deployment: &Deployment, conn: &ConnectionId) -> Result<Stat
         match record.state {
             DocumentState::Failed => attention.push(Attention {
                 document: record.document.argument(),
+                number: record.number.clone(),
                 state: record.state.as_str(),
                 code: record.last_error.as_ref().map(|e| e.code.clone()),
                 reason: record
@@ -60,6 +65,7 @@ pub async fn status(deployment: &Deployment, conn: &ConnectionId) -> Result<Stat
             }),
             DocumentState::NeedsReview => attention.push(Attention {
                 document: record.document.argument(),
+                number: record.number.clone(),
                 state: record.state.as_str(),
                 code: None,
                 reason: record.note.clone().unwrap_or_default(),
