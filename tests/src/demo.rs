@@ -374,18 +374,7 @@ impl Demo {
 
     /// Like [`Self::cli`], also returning the exit code (doctor exits 1 when a check fails).
     async fn cli_status(&mut self, args: &[&str]) -> Result<(i32, Value)> {
-        self.cli_runs += 1;
-        let started = Instant::now();
-        let mut command = Command::new(self.paths.bin_dir.join("focus-octopus"));
-        command.args(args).arg("--json").envs(self.cli_env.clone());
-        let output = tokio::task::spawn_blocking(move || command.output())
-            .await?
-            .context("running the focus-octopus CLI (built by `make demo`)")?;
-        self.narrator.detail(&format!(
-            "$ focus-octopus {}    ({:.1} s)",
-            args.join(" "),
-            started.elapsed().as_secs_f64()
-        ));
+        let output = self.run_cli(args, true).await?;
         let answer: Value = serde_json::from_slice(&output.stdout).with_context(|| {
             format!(
                 "the CLI printed no JSON: {}{}",
@@ -396,12 +385,15 @@ impl Demo {
         Ok((output.status.code().unwrap_or(-1), answer))
     }
 
-    /// Runs the CLI as a person does (no `--json`) and shows what it printed; a command that fails is an error.
-    async fn cli_shown(&mut self, args: &[&str]) -> Result<()> {
+    /// Runs the CLI (with `--json` for the demo's checks, without it as a person does), showing the command line.
+    async fn run_cli(&mut self, args: &[&str], json: bool) -> Result<std::process::Output> {
         self.cli_runs += 1;
         let started = Instant::now();
         let mut command = Command::new(self.paths.bin_dir.join("focus-octopus"));
         command.args(args).envs(self.cli_env.clone());
+        if json {
+            command.arg("--json");
+        }
         let output = tokio::task::spawn_blocking(move || command.output())
             .await?
             .context("running the focus-octopus CLI (built by `make demo`)")?;
@@ -410,6 +402,12 @@ impl Demo {
             args.join(" "),
             started.elapsed().as_secs_f64()
         ));
+        Ok(output)
+    }
+
+    /// Runs the CLI as a person does (no `--json`) and shows what it printed; a command that fails is an error.
+    async fn cli_shown(&mut self, args: &[&str]) -> Result<()> {
+        let output = self.run_cli(args, false).await?;
         let text = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
             bail!(
@@ -787,7 +785,7 @@ async fn walk_through(demo: &mut Demo, plan: Plan, stats: &RunnerStats, webhook_
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    demo.cli(&[
+    demo.cli_shown(&[
         "connect",
         "--department",
         &department,
@@ -825,7 +823,7 @@ async fn walk_through(demo: &mut Demo, plan: Plan, stats: &RunnerStats, webhook_
     ] {
         demo.cli(&["map", "--tax-rate", rate, "--vat-code", code]).await?;
     }
-    demo.cli(&["map", "--default-ledger", "700000"]).await?;
+    demo.cli_shown(&["map", "--default-ledger", "700000"]).await?;
 
     demo.narrator
         .step("Onboarding 4/4: customers, webhooks, and the doctor");
@@ -933,8 +931,9 @@ async fn walk_through(demo: &mut Demo, plan: Plan, stats: &RunnerStats, webhook_
     let attention = status["attention"].as_array().cloned().unwrap_or_default();
     for a in &attention {
         demo.narrator.detail(&format!(
-            "needs a person: {} {} [{}] {}",
+            "needs a person: {} ({}) {} [{}] {}",
             a["document"].as_str().unwrap_or_default(),
+            a["number"].as_str().unwrap_or("number not read yet").replace(' ', ""),
             a["state"].as_str().unwrap_or_default(),
             a["code"].as_str().unwrap_or_default(),
             a["reason"].as_str().unwrap_or_default()
@@ -974,8 +973,9 @@ async fn walk_through(demo: &mut Demo, plan: Plan, stats: &RunnerStats, webhook_
         .collect();
     for a in &flagged {
         demo.narrator.detail(&format!(
-            "needs review: {} {}",
+            "needs review: {} ({}) {}",
             a["document"].as_str().unwrap_or_default(),
+            a["number"].as_str().unwrap_or("number not read yet").replace(' ', ""),
             a["reason"].as_str().unwrap_or_default()
         ));
     }

@@ -40,6 +40,50 @@ pub struct BuySellBooking {
     pub payment_method: Option<i32>,
 }
 
+impl BuySellBooking {
+    /// The sales booking of a built draft under `key` (bookyear, journal, reserved number), for the customer's
+    /// relation (Octopus id and our external id) in bookyear period `period`. The comment names the Focus document
+    /// (`Focus invoice <id>`): a crashed poster's booking is recognised by it.
+    pub fn sale(
+        draft: &crate::domain::booking::BookingDraft,
+        key: &crate::domain::BookingKey,
+        period: i32,
+        relation: (crate::domain::OctopusRelationId, i32),
+        comment: String,
+    ) -> Self {
+        BuySellBooking {
+            bookyear_key: BookyearKey { id: key.bookyear },
+            journal_key: key.journal.as_str().to_owned(),
+            document_sequence_nr: key.document_nr as i32,
+            relation_identification_service_data: RelationIdentification {
+                relation_key: Some(super::keys::RelationKey { id: relation.0 }),
+                external_relation_id: Some(relation.1),
+            },
+            bookyear_periode_nr: period,
+            document_date: draft.document_date,
+            expiry_date: draft.due_date.max(draft.document_date),
+            comment: Some(comment),
+            order_reference: None,
+            reference: Some(draft.reference.clone()),
+            amount: draft.amount,
+            currency_code: draft.currency.clone(),
+            exchange_rate: draft.exchange_rate,
+            booking_lines: draft
+                .lines
+                .iter()
+                .map(|l| BuySellBookingLine {
+                    account_key: l.ledger,
+                    base_amount: l.base,
+                    vat_code_key: l.vat_code.clone(),
+                    vat_amount: l.vat,
+                    comment: None,
+                })
+                .collect(),
+            payment_method: None,
+        }
+    }
+}
+
 /// `BuySellBookingLineServiceData`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -293,7 +293,7 @@ async fn execute(
             }
             let docs = documents.iter().map(|d| document(d)).collect::<Result<Vec<_>, _>>()?;
             for doc in &docs {
-                super::push_document::mark_reviewed(deployment, &connection, doc).await?;
+                super::review::mark_reviewed(deployment, &connection, doc).await?;
             }
             Ok(serde_json::json!({ "reviewed": documents }))
         }

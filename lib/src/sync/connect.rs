@@ -125,6 +125,28 @@ pub struct Choice {
     pub start_date: NaiveDate,
 }
 
+impl Choice {
+    /// The settings with this choice made (mappings and options stay).
+    fn apply_to(&self, config: &mut ConnectionConfig) {
+        config.focus_department_id = self.focus_department_id.clone();
+        config.octopus_dossier_id = self.dossier;
+        config.invoice_journal = self.invoice_journal.clone();
+        config.credit_note_journal = self.credit_note_journal.clone();
+        config.start_date = self.start_date;
+    }
+}
+
+/// The settings a [`Choice`] makes, as text, in the order `connect` reports them.
+fn choice_of(config: &ConnectionConfig) -> [String; 5] {
+    [
+        config.focus_department_id.clone(),
+        config.octopus_dossier_id.to_string(),
+        config.invoice_journal.to_string(),
+        config.credit_note_journal.to_string(),
+        config.start_date.to_string(),
+    ]
+}
+
 /// Checks the choice against Octopus and stores it as the connection's settings (created, or updated keeping the
 /// mappings).
 pub async fn connect(deployment: &Deployment, conn: &ConnectionId, choice: Choice) -> Result<Connected, SyncError> {
@@ -195,56 +217,41 @@ pub async fn connect(deployment: &Deployment, conn: &ConnectionId, choice: Choic
     let mut changed = Vec::new();
     let stored = match connections.get(conn).await? {
         Some(current) => {
-            let before = &current.value;
-            let was = [
-                before.focus_department_id.clone(),
-                before.octopus_dossier_id.to_string(),
-                before.invoice_journal.to_string(),
-                before.credit_note_journal.to_string(),
-                before.start_date.to_string(),
-            ];
-            let is = [
-                choice.focus_department_id.clone(),
-                choice.dossier.to_string(),
-                choice.invoice_journal.to_string(),
-                choice.credit_note_journal.to_string(),
-                choice.start_date.to_string(),
-            ];
-            for ((what, shown), (was, is)) in after.iter().zip(was.iter().zip(&is)) {
+            let mut config = current.value.clone();
+            choice.apply_to(&mut config);
+            for ((what, shown), (was, is)) in after
+                .iter()
+                .zip(choice_of(&current.value).iter().zip(&choice_of(&config)))
+            {
                 changed.push(if was == is {
                     format!("{what}: {shown} (unchanged)")
                 } else {
                     format!("{what}: {was} → {shown}")
                 });
             }
-            if current.value.octopus_dossier_id != choice.dossier {
+            if current.value.octopus_dossier_id != config.octopus_dossier_id {
                 // Tokens, caches and journal counters of the old dossier must not be used for the new one.
                 deployment.store.reset_dossier_state(conn).await?;
                 changed.push(
                     "the old dossier's tokens, caches and journal counters were dropped; mappings were kept".into(),
                 );
             }
-            let mut config = current.value.clone();
-            config.focus_department_id = choice.focus_department_id;
-            config.octopus_dossier_id = choice.dossier;
-            config.invoice_journal = choice.invoice_journal;
-            config.credit_note_journal = choice.credit_note_journal;
-            config.start_date = choice.start_date;
             connections.update(conn, &config, current.version, now).await?.value
         }
         None => {
-            let config = ConnectionConfig {
+            let mut config = ConnectionConfig {
                 focus_account_id: String::new(),
-                focus_department_id: choice.focus_department_id,
-                octopus_dossier_id: choice.dossier,
-                invoice_journal: choice.invoice_journal,
-                credit_note_journal: choice.credit_note_journal,
+                focus_department_id: String::new(),
+                octopus_dossier_id: 0,
+                invoice_journal: choice.invoice_journal.clone(),
+                credit_note_journal: choice.credit_note_journal.clone(),
                 start_date: choice.start_date,
                 vat_codes: Default::default(),
                 ledger_by_tax_rate: Default::default(),
                 default_ledger_account: None,
                 options: ConnectionOptions::default(),
             };
+            choice.apply_to(&mut config);
             changed.push(format!("connection {conn} created"));
             changed.extend(after.iter().map(|(what, shown)| format!("{what}: {shown}")));
             connections.create(conn, &config, now).await?.value

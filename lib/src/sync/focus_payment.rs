@@ -13,8 +13,9 @@ use chrono_tz::Europe::Brussels;
 use rust_decimal::Decimal;
 
 use super::error::SyncError;
+use super::journal::{JournalUse, bookyear_for, last_booked_in_octopus, reserve};
 use super::messages::DocumentMessage;
-use super::push_document::{JournalUse, PushOutcome, bookyear_for, last_booked_in_octopus, reserve};
+use super::outcome::PushOutcome;
 use super::services::{Connection, Deployment};
 use crate::domain::{BookingKey, DocumentKind, DocumentState, Failure};
 use crate::octopus::{
@@ -86,7 +87,7 @@ pub async fn book_focus_payment(deployment: &Deployment, message: &DocumentMessa
                 .max()
                 .unwrap_or_else(|| now.with_timezone(&Brussels).date_naive());
             let (bookyear, period) = bookyear_for(&conn, date, now).await?;
-            let relation = match super::push_document::customer_of(&invoice.invoicee.customer) {
+            let relation = match super::source::customer_of(&invoice.invoicee.customer) {
                 Ok(customer) => deployment
                     .store
                     .customers()
