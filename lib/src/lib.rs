@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod focus;
+pub mod lambda;
 pub mod logging;
 pub mod octopus;
 pub mod retry;

@@ -168,7 +168,7 @@ impl PushWorld {
         let mut pumped = Pumped::default();
         for _ in 0..max_rounds {
             let Some(batch) = self.receive_batch().await else { break };
-            let response = focus_octopus::sync::poster::post_batch(deployment, &batch.event).await;
+            let response = focus_octopus::lambda::poster::handle(deployment, &batch.event).await;
             pumped.batches += 1;
             pumped.records += batch.len();
             pumped.kept += response.batch_item_failures.len();
@@ -184,7 +184,7 @@ impl PushWorld {
         let mut pumped = Pumped::default();
         let mut kept = Vec::new();
         while let Some(batch) = self.receive_batch().await {
-            let response = focus_octopus::sync::poster::post_batch(deployment, &batch.event).await;
+            let response = focus_octopus::lambda::poster::handle(deployment, &batch.event).await;
             pumped.batches += 1;
             pumped.records += batch.len();
             pumped.kept += response.batch_item_failures.len();
@@ -340,7 +340,7 @@ async fn function_url(
         "isBase64Encoded": false
     }))
     .expect("a Function URL request");
-    let response = receiver.handle(&deployment, &event).await;
+    let response = focus_octopus::lambda::receiver::handle(&receiver, &deployment, &event).await;
     let status =
         axum::http::StatusCode::from_u16(response.status_code as u16).unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
     (status, response.body.unwrap_or_default()).into_response()

@@ -534,7 +534,11 @@ fn the_receiver_answers_every_request_with_a_known_status_and_bounded_memory() {
             let mut event = PushWorld::function_url_event(&r.method, &r.path, &r.body);
             event.raw_query_string = Some(r.query.clone());
             event.is_base64_encoded = r.base64;
-            let response = rt.block_on(receiver.handle(&world.deployment, &event));
+            let response = rt.block_on(focus_octopus::lambda::receiver::handle(
+                &receiver,
+                &world.deployment,
+                &event,
+            ));
             let status = response.status_code;
             prop_assert!([200, 400, 404, 413, 503].contains(&status), "{r:?} → {status}");
             let body = response.body.unwrap_or_default();

@@ -427,11 +427,8 @@ async fn a_tax_rate_added_in_focus_after_the_rates_were_read_is_looked_up_again_
 }
 
 async fn enqueue(world: &PushWorld, id: &str, event: &str) {
-    let message = focus_octopus::sync::messages::DocumentMessage {
-        connection: world.conn.clone(),
-        document: invoice(id),
-        event: event.into(),
-    };
+    let message =
+        focus_octopus::sync::messages::DocumentMessage::new(world.conn.clone(), invoice(id), event.to_owned().into());
     world
         .aws
         .sqs
@@ -640,7 +637,7 @@ async fn a_document_recorded_for_a_crashed_poster_is_not_flagged_for_review_by_a
     let batch = world.receive_batch().await.expect("the first invoice's message");
     let killed = world.octopus.after_next_booking();
     tokio::select! {
-        _ = focus_octopus::sync::poster::post_batch(&world.deployment, &batch.event) => panic!("the poster was to die"),
+        _ = focus_octopus::lambda::poster::handle(&world.deployment, &batch.event) => panic!("the poster was to die"),
         _ = killed => {}
     }
     assert_eq!(record(&world, &first).await.state, DocumentState::Posting);
@@ -812,8 +809,8 @@ async fn two_posters_on_one_message_book_it_once_and_neither_parks_it() {
     let second = world.another_instance();
 
     let (_, answer) = tokio::join!(
-        focus_octopus::sync::poster::post_batch(&world.deployment, &slow.event),
-        focus_octopus::sync::poster::post_batch(&second, &again.event)
+        focus_octopus::lambda::poster::handle(&world.deployment, &slow.event),
+        focus_octopus::lambda::poster::handle(&second, &again.event)
     );
     world.settle(&again, &answer).await;
     world.pump(10).await;

@@ -112,7 +112,7 @@ async fn a_queue_that_is_down_answers_503_so_focus_retries() {
     let receiver = focus_octopus::sync::receiver::Receiver::new();
     let event = PushWorld::function_url_event("POST", &format!("/hooks/bakkerij/{WEBHOOK_SECRET}"), &booked("a1"));
 
-    let response = receiver.handle(&down, &event).await;
+    let response = focus_octopus::lambda::receiver::handle(&receiver, &down, &event).await;
 
     assert_eq!(response.status_code, 503);
     nothing_written(&world).await;
@@ -145,7 +145,8 @@ async fn an_unknown_connection_costs_no_secret_read_and_a_flood_of_names_no_tabl
         |conn: &str| PushWorld::function_url_event("POST", &format!("/hooks/{conn}/{WEBHOOK_SECRET}"), &booked("a1"));
 
     for n in 0..50 {
-        let answer = receiver.handle(&deployment, &request(&format!("ghost-{n}"))).await;
+        let answer =
+            focus_octopus::lambda::receiver::handle(&receiver, &deployment, &request(&format!("ghost-{n}"))).await;
         assert_eq!(answer.status_code, 404);
     }
 
@@ -155,7 +156,7 @@ async fn an_unknown_connection_costs_no_secret_read_and_a_flood_of_names_no_tabl
         [("Query".to_owned(), 1)].into(),
         "one listing, then the cache"
     );
-    let answer = receiver.handle(&deployment, &request("bakkerij")).await;
+    let answer = focus_octopus::lambda::receiver::handle(&receiver, &deployment, &request("bakkerij")).await;
     assert_eq!(answer.status_code, 200, "{:?}", answer.body);
     assert_eq!(secret_calls.snapshot(), [("GetSecretValue".to_owned(), 1)].into());
 }

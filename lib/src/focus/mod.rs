@@ -7,6 +7,7 @@ pub mod customers;
 pub mod documents;
 pub mod error;
 pub mod oauth;
+mod oauth_secret;
 pub mod paging;
 pub mod rate_limit;
 pub mod refs;
@@ -20,7 +21,7 @@ pub use documents::{
     InvoiceStatus, InvoiceSummary, Invoicee, LineItem, LineTotal, OneOrMany, Payment, TaxTotal, Totals,
 };
 pub use error::FocusError;
-pub use oauth::{FocusOAuthSecret, authorize_url};
+pub use oauth_secret::{FocusOAuthSecret, authorize_url};
 pub use refs::{Money, PAGE_SIZE, Page, Ref};
 pub use settings::{CustomFieldDefinition, Department, Me, PaymentMethod, ProductCategory, TaxRate};
 pub use webhooks::{EventType, Webhook, WebhookEvent, WebhookPayloadError, secrets_match};

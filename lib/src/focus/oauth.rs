@@ -11,62 +11,19 @@ use std::time::Duration as StdDuration;
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata};
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::error::FocusError;
+use super::oauth_secret::FocusOAuthSecret;
 use crate::clock::SharedClock;
 use crate::domain::ConnectionId;
 use crate::store::{Store, StoreError};
 
-/// Refresh this long before the access token expires.
-pub const REFRESH_MARGIN: Duration = Duration::minutes(5);
 const REFRESH_LEASE: &str = "focus-refresh";
 const REFRESH_LEASE_DURATION: Duration = Duration::seconds(30);
 const REFRESH_WAIT_POLLS: u32 = 200;
 const REFRESH_WAIT_POLL: StdDuration = StdDuration::from_millis(50);
-
-/// The JSON held in the `focus-oauth` secret. `Debug` hides every credential.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct FocusOAuthSecret {
-    pub client_id: String,
-    pub client_secret: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<DateTime<Utc>>,
-    /// When a person last approved the integration (the OAuth callback): a connection paused because Focus refused
-    /// its authorisation resumes once this is later than the pause.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorised_at: Option<DateTime<Utc>>,
-    /// The Focus account (`users.me` → `account.id`) that approved: the source of the books. A later approval by
-    /// another account is refused unless the operator asked to switch (`connect-focus --switch-account`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<String>,
-}
-
-impl std::fmt::Debug for FocusOAuthSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FocusOAuthSecret")
-            .field("client_id", &self.client_id)
-            .field("expires_at", &self.expires_at)
-            .finish_non_exhaustive()
-    }
-}
-
-impl FocusOAuthSecret {
-    /// The access token if it is valid beyond the renewal margin and Focus has not refused it.
-    fn usable_access(&self, now: DateTime<Utc>, refused: Option<&str>) -> Option<SecretString> {
-        match (&self.access_token, self.expires_at) {
-            (Some(token), Some(expires)) if expires > now + REFRESH_MARGIN && Some(token.as_str()) != refused => {
-                Some(SecretString::from(token.clone()))
-            }
-            _ => None,
-        }
-    }
-}
 
 /// The token endpoint's answer: `{"token_type":"Bearer","expires_in":3600,"access_token":…,"refresh_token":…}`.
 #[derive(Deserialize)]
@@ -440,16 +397,4 @@ impl ClassifyText for serde_json::Error {
             serde_json::error::Category::Eof => "cut short",
         }
     }
-}
-
-/// The address a user opens to authorise focus-octopus (`GET /oauth2/authorize`).
-pub fn authorize_url(base: &str, client_id: &str, redirect_uri: &str, state: &str) -> String {
-    let mut url = reqwest::Url::parse(&format!("{}/oauth2/authorize", base.trim_end_matches('/')))
-        .unwrap_or_else(|_| reqwest::Url::parse("https://focus.teamleader.eu/oauth2/authorize").expect("valid"));
-    url.query_pairs_mut()
-        .append_pair("client_id", client_id)
-        .append_pair("response_type", "code")
-        .append_pair("state", state)
-        .append_pair("redirect_uri", redirect_uri);
-    url.to_string()
 }

@@ -1,28 +1,8 @@
-//! Login and dossier selection: `POST /authentication`, `GET /dossiers`, `POST /dossiers?dossierId=`.
+//! The dossiers a login can see: `GET /dossiers` (the login itself and the dossier token are `session.rs`).
 
 use serde::{Deserialize, Serialize};
 
 use super::keys::DossierKey;
-
-/// `Credentials`: the body of `POST /authentication`.
-#[derive(Serialize)]
-pub(super) struct Credentials<'a> {
-    pub user: &'a str,
-    pub password: &'a str,
-}
-
-/// `AuthenticationToken`.
-#[derive(Deserialize)]
-pub(super) struct AuthenticationToken {
-    pub token: String,
-}
-
-/// `DossierTokenResult`: note the capital D, as in the spec and the live traffic.
-#[derive(Deserialize)]
-pub(super) struct DossierTokenResult {
-    #[serde(rename = "Dossiertoken")]
-    pub dossier_token: String,
-}
 
 /// `DossierServiceData`: one dossier the login can see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

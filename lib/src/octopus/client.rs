@@ -2,15 +2,12 @@
 //! mapping of status codes to [`OctopusError`].
 
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
-use chrono::Duration;
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
 use super::Operation;
-use super::auth::{AuthenticationToken, Credentials, DossierTokenResult};
 use super::budget::{DailyLimits, budget_day, budget_resets_at};
 use super::error::{ErrorResult, OctopusError};
 use crate::clock::SharedClock;
@@ -30,15 +27,6 @@ pub struct OctopusCredentials {
 /// Daily limits at or below this are too small to spend on resends (see `send`).
 const SCARCE_DAILY_LIMIT: u32 = 10;
 
-/// Dossier tokens live 10 minutes (docs/partners/octopus.md §1); we stop using one a minute before.
-const TOKEN_LIFETIME: Duration = Duration::minutes(10);
-const TOKEN_MARGIN: Duration = Duration::minutes(1);
-const LOGIN_LEASE: &str = "octopus-login";
-const LOGIN_LEASE_DURATION: Duration = Duration::seconds(30);
-/// How often, and how long apart, an instance looks for the token another instance is fetching.
-const LOGIN_WAIT_POLLS: u32 = 200;
-const LOGIN_WAIT_POLL: StdDuration = StdDuration::from_millis(50);
-
 /// An Octopus client for one connection's dossier. Cheap to clone; clones share the in-memory token.
 #[derive(Clone)]
 pub struct OctopusClient {
@@ -48,16 +36,16 @@ pub struct OctopusClient {
 pub(super) struct Inner {
     http: reqwest::Client,
     base_url: String,
-    credentials: OctopusCredentials,
+    pub(super) credentials: OctopusCredentials,
     pub(super) dossier: i32,
     pub(super) conn: ConnectionId,
     pub(super) store: Store,
     pub(super) clock: SharedClock,
     limits: DailyLimits,
     retry: RetryPolicy,
-    token: Mutex<Option<OctopusToken>>,
+    pub(super) token: Mutex<Option<OctopusToken>>,
     /// Lease owner name of this instance.
-    owner: String,
+    pub(super) owner: String,
 }
 
 /// One request, rebuilt for every send.
@@ -169,7 +157,12 @@ impl OctopusClient {
     /// spends the day's budget, and two retried 5xx answers to `vatcodes` spent the whole day, so that the caller
     /// saw a spent budget instead of Octopus's error. Their callers keep serving the cached data; the next run
     /// tries again.
-    async fn send(&self, call: &Call, token_header: &str, token: &SecretString) -> Result<Answer, OctopusError> {
+    pub(super) async fn send(
+        &self,
+        call: &Call,
+        token_header: &str,
+        token: &SecretString,
+    ) -> Result<Answer, OctopusError> {
         let retry = self.inner.retry;
         let scarce = call.op.daily_limit().is_some_and(|limit| limit <= SCARCE_DAILY_LIMIT);
         let attempts = if scarce { 1 } else { retry.attempts };
@@ -249,154 +242,6 @@ impl OctopusClient {
             }),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// The dossier token: from memory, else from the store (shared by every instance), else a login under a lease
-    /// so that many cold instances spend one `POST /dossiers` between them (150 a day).
-    async fn dossier_token(&self) -> Result<SecretString, OctopusError> {
-        let inner = &self.inner;
-        let mut memory = inner.token.lock().await;
-        if let Some(t) = memory.as_ref()
-            && t.valid_until > inner.clock.now() + TOKEN_MARGIN
-        {
-            return Ok(t.token.clone());
-        }
-        *memory = None;
-        let tokens = inner.store.tokens();
-        for _ in 0..LOGIN_WAIT_POLLS {
-            let now = inner.clock.now();
-            if let Some(t) = tokens.octopus(&inner.conn, inner.dossier, now, TOKEN_MARGIN).await? {
-                crate::logging::register_secret(t.token.expose_secret());
-                let token = t.token.clone();
-                *memory = Some(t);
-                return Ok(token);
-            }
-            let lease = inner
-                .store
-                .leases()
-                .acquire(&inner.conn, LOGIN_LEASE, &inner.owner, LOGIN_LEASE_DURATION, now)
-                .await;
-            match lease {
-                Ok(_) => {
-                    let fetched = match tokens.octopus(&inner.conn, inner.dossier, now, TOKEN_MARGIN).await? {
-                        // Another instance finished between our read and our lease.
-                        Some(t) => Ok(t),
-                        None => self.login_and_connect().await,
-                    };
-                    let stored = match &fetched {
-                        Ok(t) => tokens.put_octopus(&inner.conn, t).await.map_err(OctopusError::from),
-                        Err(_) => Ok(()),
-                    };
-                    inner
-                        .store
-                        .leases()
-                        .release(&inner.conn, LOGIN_LEASE, &inner.owner)
-                        .await?;
-                    let t = fetched?;
-                    stored?;
-                    let token = t.token.clone();
-                    *memory = Some(t);
-                    return Ok(token);
-                }
-                Err(StoreError::LeaseHeld { .. }) => tokio::time::sleep(LOGIN_WAIT_POLL).await,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(OctopusError::LoginBusy)
-    }
-
-    async fn forget_token(&self, token: &SecretString) -> Result<(), OctopusError> {
-        let inner = &self.inner;
-        let mut memory = inner.token.lock().await;
-        if memory
-            .as_ref()
-            .is_some_and(|t| t.token.expose_secret() == token.expose_secret())
-        {
-            *memory = None;
-        }
-        inner.store.tokens().invalidate_octopus(&inner.conn, token).await?;
-        Ok(())
-    }
-
-    /// `POST /authentication` then `POST /dossiers?dossierId=`.
-    async fn login_and_connect(&self) -> Result<OctopusToken, OctopusError> {
-        let issued = self.inner.clock.now();
-        let auth = self.login().await?;
-        let call = Call {
-            op: Operation::ConnectDossier,
-            method: Method::POST,
-            path: "/dossiers".into(),
-            query: vec![("dossierId", self.inner.dossier.to_string())],
-            body: None,
-            resendable: true,
-        };
-        let answer = self.send(&call, "Token", &auth).await.map_err(|e| match e {
-            OctopusError::Rejected { status: 403, error, .. } => OctopusError::DossierRefused {
-                dossier: self.inner.dossier,
-                details: error.text(),
-            },
-            // Must not travel on as NotFound: list operations read that as "no data".
-            OctopusError::NotFound { .. } => OctopusError::DossierRefused {
-                dossier: self.inner.dossier,
-                details: "dossier not found".into(),
-            },
-            OctopusError::Rejected { status: 401, error, .. } => OctopusError::Unauthorized {
-                operation: Operation::ConnectDossier,
-                details: error.text(),
-            },
-            other => other,
-        })?;
-        let result: DossierTokenResult = parse(Operation::ConnectDossier, &answer.body)?;
-        crate::logging::register_secret(&result.dossier_token);
-        Ok(OctopusToken {
-            token: SecretString::from(result.dossier_token),
-            valid_until: issued + TOKEN_LIFETIME,
-            dossier: self.inner.dossier,
-        })
-    }
-
-    /// `POST /authentication`. A refusal is never retried: Octopus counts failed logins towards a lockout.
-    pub(super) async fn login(&self) -> Result<SecretString, OctopusError> {
-        let c = &self.inner.credentials;
-        let body = serde_json::to_vec(&Credentials {
-            user: &c.user,
-            password: c.password.expose_secret(),
-        })
-        .map_err(|e| OctopusError::UnexpectedResponse {
-            operation: Operation::AuthenticateUser,
-            details: e.to_string(),
-        })?;
-        let call = Call {
-            op: Operation::AuthenticateUser,
-            method: Method::POST,
-            path: "/authentication".into(),
-            query: Vec::new(),
-            body: Some(body),
-            resendable: true,
-        };
-        let house = SecretString::from(c.software_house_uuid.clone());
-        let answer = self
-            .send(&call, "softwareHouseUuid", &house)
-            .await
-            .map_err(|e| match e {
-                OctopusError::Rejected { status: 401, error, .. } => {
-                    OctopusError::CredentialsRejected { details: error.text() }
-                }
-                OctopusError::NotFound { operation } => OctopusError::UnexpectedResponse {
-                    operation,
-                    details: "the login address answered 404; check the Octopus base URL".into(),
-                },
-                other => other,
-            })?;
-        let token: AuthenticationToken = parse(Operation::AuthenticateUser, &answer.body)?;
-        crate::logging::register_secret(&token.token);
-        Ok(SecretString::from(token.token))
-    }
-
-    /// Sends a call authorised by a fresh login token (`Token` header): only `GET /dossiers`.
-    pub(super) async fn execute_with_login(&self, call: &Call) -> Result<Answer, OctopusError> {
-        let auth = self.login().await?;
-        self.send(call, "Token", &auth).await
     }
 
     pub(super) fn dossier_path(&self, rest: &str) -> String {

@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod operations;
 pub mod reference;
 pub mod relations;
+mod session;
 
 pub use auth::Dossier;
 pub use balancings::{

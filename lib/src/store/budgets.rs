@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use super::error::is_condition_failure;
-use super::{Store, StoreError, keys, n, number_attribute, s, ttl};
+use super::{Store, StoreError, keys, n, number_attribute, ttl};
 use crate::domain::ConnectionId;
 
 pub struct Budgets<'a> {
@@ -44,11 +44,7 @@ impl Budgets<'_> {
             .unwrap_or_else(Utc::now);
         let result = self
             .store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::budget(day, endpoint)))
+            .update_at(conn, keys::budget(day, endpoint))
             .update_expression("ADD #calls :n SET #limit = :limit, #exp = :exp")
             .condition_expression("attribute_not_exists(#calls) OR #calls <= :max_before")
             .expression_attribute_names("#calls", CALLS)

@@ -217,11 +217,7 @@ impl Connections<'_> {
     pub async fn resume(&self, conn: &ConnectionId) -> Result<bool, StoreError> {
         let out = self
             .store
-            .client
-            .delete_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, AttributeValue::S(keys::connection(conn)))
-            .key(keys::SK, AttributeValue::S(keys::PAUSE.into()))
+            .delete_at(conn, keys::PAUSE)
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await

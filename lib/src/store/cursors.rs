@@ -63,11 +63,7 @@ impl Cursors<'_> {
         // Fixed-width UTC text compares like the instants it names.
         let result = self
             .store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::cursor(name.as_str())))
+            .update_at(conn, keys::cursor(name.as_str()))
             .update_expression("SET #p = :to")
             .condition_expression("attribute_not_exists(#p) OR #p < :to")
             .expression_attribute_names("#p", "position")

@@ -104,11 +104,7 @@ impl Customers<'_> {
     ) -> Result<CustomerMapping, StoreError> {
         let mut update = self
             .store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::customer(customer)))
+            .update_at(conn, keys::customer(customer))
             .condition_expression("attribute_exists(#pk) AND (attribute_not_exists(#rel) OR #rel = :rel)")
             .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_names("#rel", "octopus_relation_id")
@@ -160,11 +156,7 @@ impl Customers<'_> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::customer(customer)))
+            .update_at(conn, keys::customer(customer))
             .condition_expression("attribute_exists(#pk)")
             .update_expression("SET #cleaned = :cleaned, #at = :at")
             .expression_attribute_names("#pk", keys::PK)

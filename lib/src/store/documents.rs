@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::error::{is_condition_failure, refused_item};
+use super::payments::PaymentState;
 use super::{Item, Store, StoreError, from_item, keys, n, s, timestamp, to_item, value};
 use crate::domain::{BookingKey, ConnectionId, DocumentRef, DocumentState, ErrorClass};
 
@@ -65,62 +66,6 @@ pub struct DocumentRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payments: Option<PaymentState>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// The payments of a posted document.
-///
-/// Octopus balancings have no id: each is keyed by its other side (the payment line) as
-/// `<bookyear>/<journal>/<document>/<line>`. Focus payments have no id either, so a registration is written here as
-/// `pending` before the call and confirmed after; a pending one found later is checked against Focus first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PaymentState {
-    /// Octopus: balanced amount per payment line.
-    #[serde(default)]
-    pub balanced: std::collections::BTreeMap<String, Decimal>,
-    /// Focus: what we registered and saw confirmed.
-    #[serde(default)]
-    pub registered: Decimal,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending: Option<PendingPayment>,
-    /// Focus payments booked in Octopus (the option of docs/DESIGN.md §4.3), in total.
-    #[serde(default)]
-    pub booked_from_focus: Decimal,
-    /// A Focus payment being booked in Octopus: written before the booking, completed after the balancing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub focus_pending: Option<FocusPaymentBooking>,
-    /// Bumped by every write; a write names the version it read.
-    #[serde(default)]
-    pub version: u64,
-}
-
-impl PaymentState {
-    /// What Octopus says was paid.
-    pub fn paid_in_octopus(&self) -> Decimal {
-        self.balanced.values().sum()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FocusPaymentBooking {
-    pub amount: Decimal,
-    pub date: chrono::NaiveDate,
-    /// The payment journal's booking: bookyear, journal and number reserved.
-    pub booking: crate::domain::BookingKey,
-    pub period: i32,
-    /// The customer's Octopus relation (credited on the payment line).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relation: Option<i32>,
-    /// The booking is in Octopus (posted, or found after a lost answer).
-    pub booked: bool,
-    pub started_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingPayment {
-    pub amount: Decimal,
-    /// Focus's `paid_at` sent.
-    pub paid_at: String,
-    pub started_at: DateTime<Utc>,
 }
 
 /// What [`Documents::begin_posting`] found.
@@ -245,11 +190,7 @@ impl Documents<'_> {
         let from = DocumentState::Posting.allowed_predecessors();
         let mut request = self
             .store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::document(doc)))
+            .update_at(conn, keys::document(doc))
             .update_expression(
                 "SET #doc = if_not_exists(#doc, :doc), #state = :posting, #at = :at, #gpk = :awaiting, #gsk = :sk \
                  ADD #attempts :one",
@@ -313,11 +254,7 @@ impl Documents<'_> {
         let to = update.target();
         let mut request = self
             .store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::document(doc)))
+            .update_at(conn, keys::document(doc))
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#at", "updated_at")
             .expression_attribute_values(":to", s(to.as_str()))
@@ -410,11 +347,7 @@ impl Documents<'_> {
         stored.version = expected + 1;
         let result = self
             .store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::document(doc)))
+            .update_at(conn, keys::document(doc))
             .update_expression("SET #payments = :payments, #at = :at")
             .condition_expression(if read.is_some() {
                 "attribute_exists(#pk) AND #payments.#version = :expected"

@@ -8,16 +8,16 @@
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use super::documents::{PostedAmounts, refused};
+use super::documents::refused;
 use super::error::{is_condition_failure, refused_item};
 use super::{Store, StoreError, from_item, keys, n, s, timestamp, to_item, value};
-use crate::domain::{BookingKey, BookyearId, ConnectionId, DocumentRef, DocumentState, JournalKey};
+use crate::domain::{BookyearId, ConnectionId, DocumentRef, DocumentState, JournalKey};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalIntent {
@@ -187,11 +187,7 @@ impl Journals<'_> {
         }
         let result = self
             .store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::journal(bookyear, journal)))
+            .update_at(conn, keys::journal(bookyear, journal))
             .update_expression("SET #intent = :intent, #at = :at")
             .condition_expression("#last = :last AND attribute_not_exists(#intent)")
             .expression_attribute_names("#intent", "intent")
@@ -299,131 +295,6 @@ impl Journals<'_> {
         Err(reasons.unexplained())
     }
 
-    /// Octopus accepted (or, after a -13, confirmed) the booking of the intent: in one transaction the document
-    /// becomes `posted` with its booking key and the counter advances to the booked number. Refused, with nothing
-    /// changed, unless the journal holds exactly this intent and the document is `posting`.
-    pub async fn complete(
-        &self,
-        conn: &ConnectionId,
-        intent: &JournalIntent,
-        booking: &BookingKey,
-        posted: &PostedAmounts,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let doc = &intent.document;
-        let at = s(timestamp(now));
-        let journal_update = Update::builder()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::journal(booking.bookyear, &booking.journal)))
-            .update_expression("SET #last = :nr, #at = :at REMOVE #intent")
-            .condition_expression("#intent.#nr = :nr AND #intent.#doc.#kind = :kind AND #intent.#doc.#id = :id")
-            .set_expression_attribute_names(Some(HashMap::from([
-                ("#last".into(), "last_booked".into()),
-                ("#at".into(), "updated_at".into()),
-                ("#intent".into(), "intent".into()),
-                ("#nr".into(), "document_nr".into()),
-                ("#doc".into(), "document".into()),
-                ("#kind".into(), "kind".into()),
-                ("#id".into(), "id".into()),
-            ])))
-            .set_expression_attribute_values(Some(HashMap::from([
-                (":nr".into(), n(booking.document_nr)),
-                (":kind".into(), s(doc.kind.as_str())),
-                (":id".into(), s(doc.id.as_str())),
-                (":at".into(), at.clone()),
-            ])))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(|e| StoreError::Corrupt {
-                key: "journal update".into(),
-                reason: e.to_string(),
-            })?;
-        let document_update = Update::builder()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::document(doc)))
-            .update_expression(
-                "SET #state = :posted, #booking = :booking, #posted = :amounts, #gpk = :gpk, #gsk = :gsk, #at = :at \
-                 REMOVE #err",
-            )
-            .condition_expression("#state = :posting")
-            .set_expression_attribute_names(Some(HashMap::from([
-                ("#state".into(), "state".into()),
-                ("#booking".into(), "booking".into()),
-                ("#posted".into(), "posted".into()),
-                ("#gpk".into(), keys::GSI1PK.into()),
-                ("#gsk".into(), keys::GSI1SK.into()),
-                ("#at".into(), "updated_at".into()),
-                ("#err".into(), "last_error".into()),
-            ])))
-            .set_expression_attribute_values(Some(HashMap::from([
-                (":posted".into(), s(DocumentState::Posted.as_str())),
-                (":posting".into(), s(DocumentState::Posting.as_str())),
-                (":booking".into(), value(booking)?),
-                (":amounts".into(), value(posted)?),
-                (":gpk".into(), s(keys::booking_index(conn, booking))),
-                (":gsk".into(), s(keys::document(doc))),
-                (":at".into(), at),
-            ])))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(|e| StoreError::Corrupt {
-                key: "document update".into(),
-                reason: e.to_string(),
-            })?;
-        // The booking's reverse item: a booking belongs to one document for good.
-        let booking_item = Put::builder()
-            .table_name(&self.store.table)
-            .item(keys::PK, s(keys::connection(conn)))
-            .item(keys::SK, s(keys::booking(booking)))
-            .item("document", value(doc)?)
-            .condition_expression("attribute_not_exists(#pk) OR (#doc.#kind = :kind AND #doc.#id = :id)")
-            .set_expression_attribute_names(Some(HashMap::from([
-                ("#pk".into(), keys::PK.into()),
-                ("#doc".into(), "document".into()),
-                ("#kind".into(), "kind".into()),
-                ("#id".into(), "id".into()),
-            ])))
-            .set_expression_attribute_values(Some(HashMap::from([
-                (":kind".into(), s(doc.kind.as_str())),
-                (":id".into(), s(doc.id.as_str())),
-            ])))
-            .build()
-            .map_err(|e| StoreError::Corrupt {
-                key: "booking item".into(),
-                reason: e.to_string(),
-            })?;
-        let result = self
-            .store
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(journal_update).build())
-            .transact_items(TransactWriteItem::builder().update(document_update).build())
-            .transact_items(TransactWriteItem::builder().put(booking_item).build())
-            .send()
-            .await;
-        let err = match result {
-            Ok(_) => return Ok(()),
-            Err(err) => err,
-        };
-        let reasons = cancellation_reasons(err)?;
-        if let Some(old) = reasons.refused(1) {
-            return Err(refused(doc, old, DocumentState::Posted));
-        }
-        if reasons.failed(0) {
-            return Err(StoreError::Contended {
-                what: format!("the intent of journal {} (it no longer names {doc})", booking.journal),
-            });
-        }
-        if reasons.failed(2) {
-            return Err(StoreError::AlreadyExists {
-                what: format!("Booking {booking} (recorded for another document)"),
-            });
-        }
-        Err(reasons.unexplained())
-    }
-
     /// Drops `doc`'s intent when Octopus refused its booking for good (nothing was booked under the number).
     /// Returns whether an intent of `doc` was there.
     pub async fn release(
@@ -436,11 +307,7 @@ impl Journals<'_> {
     ) -> Result<bool, StoreError> {
         let result = self
             .store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::journal(bookyear, journal)))
+            .update_at(conn, keys::journal(bookyear, journal))
             .update_expression("SET #at = :at REMOVE #intent")
             .condition_expression("#intent.#doc.#kind = :kind AND #intent.#doc.#id = :id")
             .expression_attribute_names("#intent", "intent")
@@ -494,13 +361,13 @@ impl Journals<'_> {
 }
 
 /// Why a transaction was cancelled, item by item.
-struct Cancelled {
+pub(super) struct Cancelled {
     reasons: Vec<aws_sdk_dynamodb::types::CancellationReason>,
     err: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
 }
 
 /// The cancellation reasons of a failed transaction; any other failure is the store's error.
-fn cancellation_reasons(
+pub(super) fn cancellation_reasons(
     err: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
 ) -> Result<Cancelled, StoreError> {
     let reasons = err.as_service_error().and_then(|e| match e {
@@ -515,16 +382,16 @@ fn cancellation_reasons(
 
 impl Cancelled {
     /// Whether the condition of item `i` failed.
-    fn failed(&self, i: usize) -> bool {
+    pub(super) fn failed(&self, i: usize) -> bool {
         self.reasons.get(i).and_then(|r| r.code.as_deref()) == Some("ConditionalCheckFailed")
     }
 
     /// Item `i` as it was, when its condition failed.
-    fn refused(&self, i: usize) -> Option<Option<HashMap<String, AttributeValue>>> {
+    pub(super) fn refused(&self, i: usize) -> Option<Option<HashMap<String, AttributeValue>>> {
         self.failed(i).then(|| self.reasons.get(i).and_then(|r| r.item.clone()))
     }
 
-    fn unexplained(self) -> StoreError {
+    pub(super) fn unexplained(self) -> StoreError {
         StoreError::aws("TransactWriteItems", self.err)
     }
 }

@@ -78,11 +78,7 @@ impl Leases<'_> {
     pub async fn release(&self, conn: &ConnectionId, name: &str, owner: &str) -> Result<bool, StoreError> {
         let result = self
             .store
-            .client
-            .delete_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::lease(name)))
+            .delete_at(conn, keys::lease(name))
             .condition_expression("#owner = :owner")
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":owner", s(owner))

@@ -10,10 +10,12 @@ mod cursors;
 mod customers;
 mod documents;
 mod error;
+mod journal_complete;
 mod journals;
 pub mod keys;
 mod leases;
 mod oauth_states;
+mod payments;
 mod reference;
 mod runs;
 mod sequences;
@@ -32,14 +34,12 @@ pub use budgets::Budgets;
 pub use connections::{ConnectionConfig, ConnectionOptions, Connections, Pause, Versioned};
 pub use cursors::{CursorName, Cursors};
 pub use customers::{CustomerMapping, Customers};
-pub use documents::{
-    Begun, DocumentRecord, DocumentUpdate, Documents, FocusPaymentBooking, PaymentState, PendingPayment, PostedAmounts,
-    RecordedError,
-};
+pub use documents::{Begun, DocumentRecord, DocumentUpdate, Documents, PostedAmounts, RecordedError};
 pub use error::StoreError;
 pub use journals::{IntentGuard, JournalCounter, JournalIntent, Journals};
 pub use leases::{Lease, Leases};
 pub use oauth_states::{OAuthStates, STATE_LIFETIME};
+pub use payments::{FocusPaymentBooking, PaymentState, PendingPayment};
 pub use reference::{Cached, Reference, ReferenceKind};
 pub use runs::{RunFailure, RunKind, RunReport, Runs};
 pub use sequences::Sequences;
@@ -169,6 +169,32 @@ impl Store {
     }
 
     /// Strongly consistent read of one item.
+    /// An update of the connection's item `sk` in this table, for the caller to complete.
+    fn update_at(
+        &self,
+        conn: &ConnectionId,
+        sk: impl Into<String>,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(sk))
+    }
+
+    /// A deletion of the connection's item `sk` in this table, for the caller to complete.
+    fn delete_at(
+        &self,
+        conn: &ConnectionId,
+        sk: impl Into<String>,
+    ) -> aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection(conn)))
+            .key(keys::SK, s(sk))
+    }
+
     async fn get_item(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
         let out = self
             .client

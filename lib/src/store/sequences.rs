@@ -6,7 +6,7 @@
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::error::is_condition_failure;
-use super::{Store, StoreError, keys, n, number_attribute, s};
+use super::{Store, StoreError, keys, n, number_attribute};
 use crate::domain::{ConnectionId, ExternalRelationId};
 
 pub struct Sequences<'a> {
@@ -20,11 +20,7 @@ impl Sequences<'_> {
     pub async fn next_external_relation_id(&self, conn: &ConnectionId) -> Result<ExternalRelationId, StoreError> {
         let result = self
             .store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::EXTERNAL_RELATION_SEQUENCE))
+            .update_at(conn, keys::EXTERNAL_RELATION_SEQUENCE)
             .update_expression("ADD #v :one")
             .condition_expression("attribute_not_exists(#v) OR #v < :max")
             .expression_attribute_names("#v", VALUE)
@@ -56,11 +52,7 @@ impl Sequences<'_> {
     pub async fn raise_floor(&self, conn: &ConnectionId, floor: ExternalRelationId) -> Result<(), StoreError> {
         let result = self
             .store
-            .client
-            .update_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::EXTERNAL_RELATION_SEQUENCE))
+            .update_at(conn, keys::EXTERNAL_RELATION_SEQUENCE)
             .update_expression("SET #v = :floor")
             .condition_expression("attribute_not_exists(#v) OR #v < :floor")
             .expression_attribute_names("#v", VALUE)

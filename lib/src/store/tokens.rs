@@ -86,11 +86,7 @@ impl Tokens<'_> {
     pub async fn invalidate_octopus(&self, conn: &ConnectionId, token: &SecretString) -> Result<(), StoreError> {
         let result = self
             .store
-            .client
-            .delete_item()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::OCTOPUS_TOKEN))
+            .delete_at(conn, keys::OCTOPUS_TOKEN)
             .condition_expression("#t = :t")
             .expression_attribute_names("#t", "token")
             .expression_attribute_values(":t", s(token.expose_secret()))

@@ -335,7 +335,7 @@ async fn execute(
             Ok(json(super::connect::connect(deployment, &connection, choice).await?))
         }
         AdminCommand::MapSuggestions { connection } => {
-            Ok(json(super::connect::map_suggestions(deployment, &connection).await?))
+            Ok(json(super::mapping::map_suggestions(deployment, &connection).await?))
         }
         AdminCommand::Map {
             connection,
@@ -344,7 +344,7 @@ async fn execute(
             ledger,
             default_ledger,
         } => Ok(json(
-            super::connect::map(
+            super::mapping::map(
                 deployment,
                 &connection,
                 tax_rate.as_deref(),
@@ -359,7 +359,7 @@ async fn execute(
             tax_rate,
             default_ledger,
         } => Ok(json(
-            super::connect::unmap(deployment, &connection, tax_rate.as_deref(), default_ledger).await?,
+            super::mapping::unmap(deployment, &connection, tax_rate.as_deref(), default_ledger).await?,
         )),
         AdminCommand::MatchCustomers { connection, apply } => Ok(json(
             super::customers::match_customers(deployment, &connection, apply, progress).await?,

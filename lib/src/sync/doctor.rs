@@ -67,7 +67,7 @@ pub async fn doctor(
     let conn = deployment.connection(conn_id).await?;
     let now = deployment.clock.now();
     // A person runs doctor right after changing something: the settings as stored now, not as cached.
-    conn.forget_settings().await;
+    conn.forget_settings();
     let config = conn.settings(&deployment.store, now).await?;
     let today = now.date_naive();
 

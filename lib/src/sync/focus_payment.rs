@@ -214,8 +214,7 @@ async fn book(
     journals
         .resynchronise(&conn.id, key.bookyear, &key.journal, key.document_nr, now)
         .await?;
-    conn.remember_last_booked(key.bookyear, &key.journal, Some(key.document_nr))
-        .await;
+    conn.remember_last_booked(key.bookyear, &key.journal, Some(key.document_nr));
     Ok(())
 }
 

@@ -90,7 +90,7 @@ pub(super) async fn reserve(
         JournalUse::Payments => IntentGuard::None,
     };
     for _ in 0..3 {
-        let attempt = match conn.known_last_booked(bookyear, journal).await {
+        let attempt = match conn.known_last_booked(bookyear, journal) {
             Some(last) => {
                 journals
                     .reserve_after(&conn.id, bookyear, journal, doc, last, guard, now)
@@ -107,17 +107,16 @@ pub(super) async fn reserve(
             Err(crate::store::StoreError::NotFound { .. }) => {
                 let last = last_booked_in_octopus(conn, bookyear, journal, journal_use).await?;
                 let counter = journals.initialise(&conn.id, bookyear, journal, last, now).await?;
-                conn.remember_last_booked(bookyear, journal, Some(counter.last_booked))
-                    .await;
+                conn.remember_last_booked(bookyear, journal, Some(counter.last_booked));
             }
             Err(crate::store::StoreError::IntentHeld { intent, .. })
                 if journal_use == JournalUse::Sales && now - intent.started_at >= STALE_INTENT =>
             {
                 resolve_stale_intent(deployment, conn, bookyear, journal, &intent, now).await?;
-                conn.remember_last_booked(bookyear, journal, None).await;
+                conn.remember_last_booked(bookyear, journal, None);
             }
             Err(crate::store::StoreError::Contended { .. }) => {
-                conn.remember_last_booked(bookyear, journal, None).await;
+                conn.remember_last_booked(bookyear, journal, None);
             }
             Err(e) => return Err(e.into()),
         }
@@ -196,8 +195,7 @@ pub(super) async fn complete(
         .journals()
         .complete(&conn.id, intent, key, amounts, now)
         .await?;
-    conn.remember_last_booked(key.bookyear, &key.journal, Some(key.document_nr))
-        .await;
+    conn.remember_last_booked(key.bookyear, &key.journal, Some(key.document_nr));
     Ok(())
 }
 
@@ -235,7 +233,7 @@ pub(super) async fn confirm(
         journals
             .resynchronise(&conn.id, key.bookyear, &key.journal, last, now)
             .await?;
-        conn.remember_last_booked(key.bookyear, &key.journal, Some(last)).await;
+        conn.remember_last_booked(key.bookyear, &key.journal, Some(last));
     }
     tracing::info!(connection = %conn.id, document = %intent.document, booking = %found_key,
         "booking found in Octopus after a lost answer; recorded, not posted again");

@@ -3,13 +3,17 @@
 
 pub mod admin;
 pub mod authorise;
+mod cache;
 pub mod connect;
+mod connection;
 pub mod customers;
 pub mod doctor;
+mod draft;
 pub mod error;
 mod export_customer;
 pub mod focus_payment;
 mod journal;
+pub mod mapping;
 pub mod messages;
 pub mod outcome;
 pub mod pause;
@@ -21,6 +25,7 @@ pub mod push_document;
 pub mod receiver;
 pub mod resync;
 mod review;
+mod secrets;
 pub mod services;
 mod source;
 pub mod status;

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::error::SyncError;
-use super::messages::DocumentMessage;
+use super::messages::{DocumentMessage, Trigger};
 use super::services::{Connection, Deployment};
 use crate::domain::Failure;
 use crate::store::{Pause, RunFailure, RunKind, RunReport};
@@ -25,7 +25,7 @@ pub async fn pause(
     kind: RunKind,
     now: DateTime<Utc>,
 ) -> Result<(), SyncError> {
-    connection.forget_not_paused().await;
+    connection.forget_not_paused();
     let conn = &connection.id;
     let pause = Pause {
         code: e.code().to_owned(),
@@ -89,7 +89,7 @@ pub async fn check(deployment: &Deployment, conn: &Connection) -> Result<PauseCh
         let message = DocumentMessage {
             connection: conn.id.clone(),
             document: record.document,
-            event: "resumed".into(),
+            trigger: Trigger::Resumed,
         };
         super::messages::enqueue(deployment, &message, now).await?;
         enqueued += 1;

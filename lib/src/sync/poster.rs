@@ -5,8 +5,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-
 use super::focus_payment::book_focus_payment;
 use super::messages::DocumentMessage;
 use super::push_document::{PushOutcome, push_document};
@@ -14,22 +12,27 @@ use super::services::Deployment;
 use crate::domain::{ConnectionId, Failure};
 use crate::store::{RunFailure, RunKind, RunReport};
 
-/// Handles one SQS batch; the answer lists the records SQS must deliver again.
-pub async fn post_batch(deployment: &Deployment, event: &SqsEvent) -> SqsBatchResponse {
+/// One message of a batch, in queue order, as the queue delivered it.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub id: String,
+    /// Its message group (`MessageGroupId`).
+    pub group: String,
+    pub body: String,
+}
+
+/// Handles one batch; the answer lists the ids of the messages the queue must deliver again.
+pub async fn post_batch(deployment: &Deployment, batch: &[Queued]) -> Vec<String> {
     let started = deployment.clock.now();
-    let mut response = SqsBatchResponse::default();
+    let mut response: Vec<String> = Vec::new();
     let mut failed_groups: HashSet<String> = HashSet::new();
     let mut reports: BTreeMap<ConnectionId, RunReport> = BTreeMap::new();
-    for record in &event.records {
-        let Some(id) = record.message_id.clone() else { continue };
-        let group = record.attributes.get("MessageGroupId").cloned().unwrap_or_default();
-        let keep = |response: &mut SqsBatchResponse| {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id.clone();
-            response.batch_item_failures.push(failure);
-        };
-        let message: DocumentMessage = match record.body.as_deref().map(serde_json::from_str) {
-            Some(Ok(m)) => m,
+    for record in batch {
+        let id = record.id.clone();
+        let group = record.group.clone();
+        let keep = |response: &mut Vec<String>| response.push(id.clone());
+        let message: DocumentMessage = match serde_json::from_str(&record.body) {
+            Ok(m) => m,
             _ => {
                 // Not ours and never will be: processing it again cannot help.
                 tracing::error!(message_id = %id, "a queue message that is not a document message was dropped");
@@ -41,7 +44,7 @@ pub async fn post_batch(deployment: &Deployment, event: &SqsEvent) -> SqsBatchRe
             // that if SQS gives up on the message (dead-letter queue after five receives, which a blocked group
             // reaches without the document ever being tried), the sweep still knows the document and brings it back.
             // Found by the chaos run.
-            if message.event != "invoice.paymentRegistered"
+            if !message.is_payment()
                 && let Err(e) = deployment
                     .store
                     .documents()
@@ -66,7 +69,7 @@ pub async fn post_batch(deployment: &Deployment, event: &SqsEvent) -> SqsBatchRe
             notes: Vec::new(),
         });
         report.attempted += 1;
-        let outcome = if message.event == "invoice.paymentRegistered" {
+        let outcome = if message.is_payment() {
             book_focus_payment(deployment, &message).await
         } else {
             push_document(deployment, &message).await

@@ -7,20 +7,21 @@
 
 use chrono::{DateTime, Utc};
 
+use super::draft::{mapping_for, posted_amounts};
 use super::error::SyncError;
 use super::export_customer::ensure_customer;
 use super::journal::{
     JournalUse, booking_comment, bookyear_for, complete, confirm, find_own_booking, last_booked_in_octopus, reserve,
 };
-use super::messages::DocumentMessage;
+use super::messages::{DocumentMessage, Trigger};
 pub use super::outcome::PushOutcome;
 use super::review::review_after_posting;
 use super::services::{Connection, Deployment};
 use super::source::{Fetched, FocusDocument, fetch};
-use crate::domain::booking::{BookingDraft, Mapping, SourceDocument, build_booking};
-use crate::domain::{BookingKey, BookyearId, CustomerRef, DocumentKind, DocumentRef, DocumentState, Failure};
+use crate::domain::booking::build_booking;
+use crate::domain::{BookingKey, DocumentKind, DocumentRef, DocumentState, Failure};
 use crate::octopus::{BuySellBooking, OctopusError};
-use crate::store::{Begun, ConnectionConfig, DocumentUpdate, PostedAmounts, RecordedError, StoreError};
+use crate::store::{Begun, ConnectionConfig, DocumentUpdate, RecordedError, StoreError};
 
 /// Resynchronisations of the journal counter within one attempt before giving up for now.
 const SEQUENCE_ATTEMPTS: u32 = 3;
@@ -29,10 +30,10 @@ const SEQUENCE_ATTEMPTS: u32 = 3;
 pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -> Result<PushOutcome, SyncError> {
     let conn = deployment.connection(&message.connection).await?;
     let now = deployment.clock.now();
-    if message.event == "resync" {
+    if message.trigger == Trigger::Resync {
         // A person asked for this after changing something (the fix a failure names, most often a mapping): the
         // settings this instance cached up to a minute ago may predate the change (found by `make demo`).
-        conn.forget_settings().await;
+        conn.forget_settings();
     }
     let config = conn.settings(&deployment.store, now).await?;
     let doc = &message.document;
@@ -58,7 +59,7 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
         return Ok(PushOutcome::Paused(pause.message));
     }
     if let Begun::Started(_) = &begun
-        && let Some(until) = conn.bookings_closed_until(now).await
+        && let Some(until) = conn.bookings_closed_until(now)
     {
         // The day's booking budget is spent: no Focus call for a booking that cannot be made before the reset.
         return Err(SyncError::transient(
@@ -164,7 +165,7 @@ async fn settle_failure(
     }
     let update = if e.is_transient() {
         if e.code() == "OCTOPUS_BUDGET_EXHAUSTED" {
-            conn.close_bookings_until(crate::octopus::budget_resets_at(now)).await;
+            conn.close_bookings_until(crate::octopus::budget_resets_at(now));
         }
         DocumentUpdate::RetryLater(recorded.clone())
     } else {
@@ -218,40 +219,6 @@ async fn skip(
     Ok(PushOutcome::Skipped(reason))
 }
 
-/// The mapping for `source`. A tax rate the cached list lacks was most likely added in Focus after the list was
-/// read: the list is read again once before the document is refused for it.
-pub(super) async fn mapping_for(
-    conn: &Connection,
-    config: &ConnectionConfig,
-    department: &str,
-    source: &SourceDocument,
-    bookyear: BookyearId,
-    now: DateTime<Utc>,
-) -> Result<Mapping, SyncError> {
-    let mut tax_rates = conn.tax_rates(department, now).await?;
-    if source.lines.iter().any(|l| !tax_rates.contains_key(&l.tax_rate_id)) {
-        tax_rates = conn.refresh_tax_rates(department, now).await?;
-    }
-    Ok(Mapping {
-        vat_codes: config.vat_codes.clone(),
-        ledger_by_tax_rate: config.ledger_by_tax_rate.clone(),
-        default_ledger: config.default_ledger_account.clone(),
-        category_ledgers: conn.category_ledgers(department, now).await?,
-        tax_rates,
-        accounts: Some(conn.accounts(bookyear, now).await?),
-        sales_vat_codes: Some(conn.sales_vat_codes(now).await?),
-    })
-}
-
-/// What is recorded as posted: totals, and a fingerprint of customer and lines to notice a later change in Focus.
-pub(super) fn posted_amounts(draft: &BookingDraft, customer: &CustomerRef) -> PostedAmounts {
-    PostedAmounts {
-        total: draft.amount,
-        vat: draft.vat_total(),
-        lines_fingerprint: format!("{customer}#{}", draft.fingerprint()),
-    }
-}
-
 async fn post(
     deployment: &Deployment,
     conn: &Connection,
@@ -302,7 +269,7 @@ async fn post(
                     .journals()
                     .resynchronise(&conn.id, bookyear, &journal, last, now)
                     .await?;
-                conn.remember_last_booked(bookyear, &journal, Some(last)).await;
+                conn.remember_last_booked(bookyear, &journal, Some(last));
             }
             Err(e) if e.is_transient() => {
                 // The intent stays: the next attempt reuses the number, so a booking that went in is found.
@@ -314,7 +281,7 @@ async fn post(
                     .journals()
                     .release(&conn.id, bookyear, &journal, doc, now)
                     .await?;
-                conn.remember_last_booked(bookyear, &journal, None).await;
+                conn.remember_last_booked(bookyear, &journal, None);
                 return Err(e.into());
             }
         }

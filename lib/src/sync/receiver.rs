@@ -9,13 +9,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
-use super::messages::DocumentMessage;
+use super::messages::{DocumentMessage, Trigger};
 use super::services::{Deployment, SecretKind};
 use crate::domain::{ConnectionId, DocumentKind, DocumentRef};
 use crate::focus::{EventType, WebhookEvent, secrets_match};
@@ -44,17 +43,36 @@ impl Default for Receiver {
     }
 }
 
-fn respond(status: i64, code: &str, message: &str) -> LambdaFunctionUrlResponse {
-    let mut response = LambdaFunctionUrlResponse::default();
-    response.status_code = status;
-    response
-        .headers
-        .insert("content-type", "application/json".parse().expect("static header"));
-    response.body = Some(serde_json::json!({ "code": code, "message": message }).to_string());
-    response
+/// A request as the receiver's HTTP front end (the Function URL) hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    /// The path, such as `/hooks/bakkerij/<secret>`.
+    pub path: &'a str,
+    /// The query string without `?`.
+    pub query: &'a str,
+    /// The body as sent, base64 when `base64` says so (the Function URL encodes bodies it does not take for text).
+    pub body: &'a str,
+    pub base64: bool,
 }
 
-fn not_found() -> LambdaFunctionUrlResponse {
+/// The answer: JSON `{code, message}` for webhooks, a small HTML page for the OAuth callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+fn respond(status: u16, code: &str, message: &str) -> Response {
+    Response {
+        status,
+        content_type: "application/json",
+        body: serde_json::json!({ "code": code, "message": message }).to_string(),
+    }
+}
+
+fn not_found() -> Response {
     respond(404, "NOT_FOUND", "Nothing here.")
 }
 
@@ -66,13 +84,8 @@ impl Receiver {
         }
     }
 
-    pub async fn handle(
-        &self,
-        deployment: &Deployment,
-        request: &LambdaFunctionUrlRequest,
-    ) -> LambdaFunctionUrlResponse {
-        let method = request.request_context.http.method.as_deref().unwrap_or_default();
-        let path = request.raw_path.as_deref().unwrap_or_default();
+    pub async fn handle(&self, deployment: &Deployment, request: &Request<'_>) -> Response {
+        let (method, path) = (request.method, request.path);
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let (connection, presented) = match (method, segments.as_slice()) {
             ("POST", ["hooks", connection, secret]) => (*connection, *secret),
@@ -125,55 +138,22 @@ impl Receiver {
         let Ok(document) = DocumentRef::new(kind, event.subject.id.clone()) else {
             return respond(400, "WEBHOOK_UNREADABLE", "The webhook's subject.id is not a Focus id.");
         };
-        let message = DocumentMessage {
-            connection: conn,
-            document,
-            event: event.event.as_str().to_owned(),
-        };
-        let group = if event.event == EventType::InvoicePaymentRegistered {
-            format!("{}#payment", message.connection)
-        } else {
-            message.group_id()
-        };
-        let sent = deployment
-            .sqs
-            .send_message()
-            .queue_url(&deployment.queue_url)
-            .message_body(serde_json::to_string(&message).expect("a message serialises"))
-            .message_group_id(group)
-            .message_deduplication_id(message.deduplication_id(deployment.clock.now()))
-            .send()
-            .await;
-        match sent {
-            Ok(_) => respond(200, "QUEUED", "Received."),
+        let message = DocumentMessage::new(conn, document, Trigger::Focus(event.event));
+        match super::messages::enqueue(deployment, &message, deployment.clock.now()).await {
+            Ok(()) => respond(200, "QUEUED", "Received."),
             Err(e) => {
-                tracing::error!(connection = %message.connection, "queue unavailable: {}",
-                    aws_sdk_sqs::error::DisplayErrorContext(&e));
+                tracing::error!(connection = %message.connection, "{e}");
                 respond(503, "QUEUE_UNAVAILABLE", "Not accepted now; please retry.")
             }
         }
     }
 
-    async fn oauth_callback(
-        &self,
-        deployment: &Deployment,
-        request: &LambdaFunctionUrlRequest,
-    ) -> LambdaFunctionUrlResponse {
-        let query: HashMap<String, String> =
-            form_urlencoded::parse(request.raw_query_string.as_deref().unwrap_or_default().as_bytes())
-                .into_owned()
-                .collect();
-        let page = |status: i64, title: &str, text: &str| {
-            let mut response = LambdaFunctionUrlResponse::default();
-            response.status_code = status;
-            response.headers.insert(
-                "content-type",
-                "text/html; charset=utf-8".parse().expect("static header"),
-            );
-            response.body = Some(format!(
-                "<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>"
-            ));
-            response
+    async fn oauth_callback(&self, deployment: &Deployment, request: &Request<'_>) -> Response {
+        let query: HashMap<String, String> = form_urlencoded::parse(request.query.as_bytes()).into_owned().collect();
+        let page = |status: u16, title: &str, text: &str| Response {
+            status,
+            content_type: "text/html; charset=utf-8",
+            body: format!("<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>"),
         };
         match super::authorise::oauth_callback(
             deployment,
@@ -273,7 +253,7 @@ enum BodyRefused {
 }
 
 impl BodyRefused {
-    fn response(self) -> LambdaFunctionUrlResponse {
+    fn response(self) -> Response {
         match self {
             BodyRefused::TooLarge => respond(413, "WEBHOOK_TOO_LARGE", "The body is larger than 64 KiB."),
             BodyRefused::NotBase64 => respond(400, "WEBHOOK_UNREADABLE", "The body is not valid base64."),
@@ -281,10 +261,10 @@ impl BodyRefused {
     }
 }
 
-fn read_body(request: &LambdaFunctionUrlRequest) -> Result<Vec<u8>, BodyRefused> {
-    let raw = request.body.as_deref().unwrap_or_default();
+fn read_body(request: &Request<'_>) -> Result<Vec<u8>, BodyRefused> {
+    let raw = request.body;
     let too_large = || BodyRefused::TooLarge;
-    if request.is_base64_encoded {
+    if request.base64 {
         if raw.len() > MAX_BODY / 3 * 4 + 4 {
             return Err(too_large());
         }

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::error::SyncError;
-use super::messages::{DocumentMessage, enqueue};
+use super::messages::{DocumentMessage, Trigger, enqueue};
 use super::services::Deployment;
 use crate::domain::{ConnectionId, DocumentKind, DocumentRef, DocumentState};
 use crate::focus::{CreditNoteFilter, InvoiceFilter, InvoiceStatus};
@@ -110,7 +110,7 @@ pub async fn resync(
         let message = DocumentMessage {
             connection: conn.clone(),
             document: document.clone(),
-            event: "resync".into(),
+            trigger: Trigger::Resync,
         };
         enqueue(deployment, &message, now).await?;
         resynced.enqueued.push(document.to_string());

@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::draft::{mapping_for, posted_amounts};
 use super::error::SyncError;
 use super::journal::bookyear_for;
 use super::outcome::PushOutcome;
-use super::push_document::{mapping_for, posted_amounts};
 use super::services::{Connection, Deployment};
 use super::source::{Fetched, FocusDocument, fetch};
 use crate::domain::booking::build_booking;

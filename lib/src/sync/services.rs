@@ -1,28 +1,23 @@
-//! What a function builds once per cold start (the deployment: AWS clients, partner addresses) and once per
-//! connection it meets (partner clients with their credentials, and short-lived caches of settings and reference
-//! data that would otherwise cost a read per document).
+//! What a function builds once per cold start, the deployment (AWS clients, partner addresses), and the
+//! [`Connection`]s it meets (partner clients with their credentials and caches; `connection.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
-use serde::Deserialize;
-use tokio::sync::Mutex;
+use std::sync::Mutex;
 
 use super::error::SyncError;
 use crate::clock::SharedClock;
 use crate::config::{Env, MissingVariable, vars};
-use crate::domain::{BookyearId, ConnectionId, JournalKey};
+use crate::domain::ConnectionId;
 use crate::focus::{FocusClient, FocusEndpoints};
-use crate::octopus::{Bookyear, DailyLimits, OctopusClient, OctopusCredentials};
+use crate::octopus::{DailyLimits, OctopusClient, OctopusCredentials};
 use crate::retry::RetryPolicy;
-use crate::store::{ConnectionConfig, Store};
+use crate::store::Store;
 
-/// Settings are re-read at most this often by one instance, so a mapping fixed by a person is used within a minute.
-pub const SETTINGS_TTL: Duration = Duration::minutes(1);
-/// Focus tax rates and product categories, and Octopus reference data, are re-read this often by one instance.
-pub const REFERENCE_TTL: Duration = Duration::minutes(15);
+pub(super) use super::connection::unknown_connection;
+pub use super::connection::{Connection, REFERENCE_TTL, SETTINGS_TTL};
 
 /// Where the partners live; the demo and the tests point these at the simulators.
 pub mod endpoint_vars {
@@ -49,105 +44,8 @@ pub struct Deployment {
     connections: Mutex<HashMap<ConnectionId, Arc<Connection>>>,
 }
 
-/// The three secrets of a connection.
-#[derive(Debug, Clone, Copy)]
-pub enum SecretKind {
-    FocusOAuth,
-    Octopus,
-    Webhook,
-}
-
-impl SecretKind {
-    fn suffix(self) -> &'static str {
-        match self {
-            SecretKind::FocusOAuth => "focus-oauth",
-            SecretKind::Octopus => "octopus",
-            SecretKind::Webhook => "webhook",
-        }
-    }
-
-    /// The shape the secret holds, with its values left to fill in (for the message that says how to create it).
-    /// The command that creates the secret `name` of this kind (another connection's: the stack creates the first's).
-    pub(crate) fn create_command(self, name: &str) -> String {
-        format!(
-            "`aws secretsmanager create-secret --name {name} --secret-string '{}'`",
-            self.placeholder()
-        )
-    }
-
-    pub(crate) fn placeholder(self) -> &'static str {
-        match self {
-            SecretKind::FocusOAuth => r#"{"client_id":"…","client_secret":"…"}"#,
-            SecretKind::Octopus => r#"{"user":"…","password":"…","software_house_uuid":"…"}"#,
-            SecretKind::Webhook => "<a long random string>",
-        }
-    }
-}
-
-/// The Octopus login, as the connection's secret holds it.
-#[derive(Deserialize)]
-pub(crate) struct OctopusSecret {
-    pub user: String,
-    pub password: String,
-    pub software_house_uuid: String,
-}
-
-/// What is wrong with the text of an Octopus secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum OctopusSecretProblem {
-    /// Not the JSON `{"user", "password", "software_house_uuid"}`.
-    NotTheShape,
-    /// The stack's placeholder, or partly filled: these fields are empty.
-    Unfilled(Vec<&'static str>),
-}
-
-impl OctopusSecret {
-    /// The login, or what is wrong with the secret's text (nothing is sent anywhere).
-    pub(crate) fn parse(text: &str) -> Result<Self, OctopusSecretProblem> {
-        let parsed: OctopusSecret = serde_json::from_str(text).map_err(|_| OctopusSecretProblem::NotTheShape)?;
-        let empty: Vec<&'static str> = [
-            ("user", &parsed.user),
-            ("password", &parsed.password),
-            ("software_house_uuid", &parsed.software_house_uuid),
-        ]
-        .into_iter()
-        .filter(|(_, v)| v.trim().is_empty())
-        .map(|(k, _)| k)
-        .collect();
-        if empty.is_empty() {
-            Ok(parsed)
-        } else {
-            Err(OctopusSecretProblem::Unfilled(empty))
-        }
-    }
-
-    /// The command that fills the secret in.
-    pub(crate) fn fill_command(name: &str) -> String {
-        format!(
-            "`aws secretsmanager put-secret-value --secret-id {name} --secret-string '{}'` (README, Deploy step 4)",
-            SecretKind::Octopus.placeholder()
-        )
-    }
-
-    /// Reads the secret, refusing the stack's placeholder (empty fields) before any login is sent: Octopus counts
-    /// failed logins against the user.
-    pub(crate) fn read(secret: &SecretString, name: &str) -> Result<Self, SyncError> {
-        let fix = format!("fill it in: {}. No login was sent to Octopus", Self::fill_command(name));
-        Self::parse(secrecy::ExposeSecret::expose_secret(secret)).map_err(|problem| match problem {
-            OctopusSecretProblem::NotTheShape => SyncError::permanent(
-                "OCTOPUS_SECRET_INVALID",
-                format!("The secret {name} must hold {{\"user\", \"password\", \"software_house_uuid\"}}: {fix}."),
-            ),
-            OctopusSecretProblem::Unfilled(empty) => SyncError::permanent(
-                "OCTOPUS_SECRET_UNFILLED",
-                format!(
-                    "The secret {name} is still the stack's placeholder ({} empty): {fix}.",
-                    empty.join(", ")
-                ),
-            ),
-        })
-    }
-}
+pub use super::secrets::SecretKind;
+pub(crate) use super::secrets::{OctopusSecret, OctopusSecretProblem};
 
 impl Deployment {
     #[allow(clippy::too_many_arguments)]
@@ -298,15 +196,46 @@ impl Deployment {
         )
     }
 
+    /// An Octopus client of `conn` for `dossier`, with the login from the connection's secret (refused before any
+    /// login while the secret is the stack's placeholder). The settings may not exist yet (`connect` asks first).
+    pub async fn octopus_client(
+        &self,
+        conn: &ConnectionId,
+        dossier: i32,
+        limits: DailyLimits,
+    ) -> Result<OctopusClient, SyncError> {
+        let secret = self.read_secret(conn, SecretKind::Octopus).await?;
+        let login = OctopusSecret::read(&secret, &self.secret_name(conn, SecretKind::Octopus))?;
+        Ok(OctopusClient::with_settings(
+            self.octopus_url.clone(),
+            OctopusCredentials {
+                software_house_uuid: login.software_house_uuid,
+                user: login.user,
+                password: SecretString::from(login.password),
+            },
+            dossier,
+            conn.clone(),
+            self.store.clone(),
+            self.clock.clone(),
+            limits,
+            self.retry,
+        ))
+    }
+
     /// Drops the connection's services (after its dossier or credentials changed); the next use builds them anew.
-    pub async fn forget_connection(&self, conn: &ConnectionId) {
-        self.connections.lock().await.remove(conn);
+    pub fn forget_connection(&self, conn: &ConnectionId) {
+        self.connections().remove(conn);
+    }
+
+    fn connections(&self) -> std::sync::MutexGuard<'_, HashMap<ConnectionId, Arc<Connection>>> {
+        self.connections.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The services of a connection, built on first use by this instance.
+    /// Two callers that meet a new connection at once both build it, without holding the map (its reads are I/O);
+    /// the first stored is the one both use, so one Octopus session serves them (a client logs in on its first call).
     pub async fn connection(&self, conn: &ConnectionId) -> Result<Arc<Connection>, SyncError> {
-        let mut connections = self.connections.lock().await;
-        if let Some(c) = connections.get(conn) {
+        if let Some(c) = self.connections().get(conn) {
             return Ok(c.clone());
         }
         let config = self
@@ -315,261 +244,19 @@ impl Deployment {
             .get(conn)
             .await?
             .ok_or_else(|| unknown_connection(conn))?;
-        let secret = self.read_secret(conn, SecretKind::Octopus).await?;
-        let octopus = OctopusSecret::read(&secret, &self.secret_name(conn, SecretKind::Octopus))?;
-        let octopus_client = OctopusClient::with_settings(
-            self.octopus_url.clone(),
-            OctopusCredentials {
-                software_house_uuid: octopus.software_house_uuid,
-                user: octopus.user,
-                password: SecretString::from(octopus.password),
-            },
-            config.value.octopus_dossier_id,
-            conn.clone(),
-            self.store.clone(),
-            self.clock.clone(),
-            DailyLimits::with_overrides(config.value.options.octopus_daily_limits.clone()),
-            self.retry,
-        );
+        let limits = DailyLimits::with_overrides(config.value.options.octopus_daily_limits.clone());
+        let octopus_client = self
+            .octopus_client(conn, config.value.octopus_dossier_id, limits)
+            .await?;
         let focus_client = self.focus_client(conn);
-        let connection = Arc::new(Connection {
-            id: conn.clone(),
-            focus: focus_client,
-            octopus: octopus_client,
-            cache: Mutex::new(ConnectionCache {
-                settings: Some((config.value, self.clock.now())),
-                ..Default::default()
-            }),
-        });
-        connections.insert(conn.clone(), connection.clone());
+        let built = Arc::new(Connection::new(
+            conn.clone(),
+            focus_client,
+            octopus_client,
+            config.value,
+            self.clock.now(),
+        ));
+        let connection = self.connections().entry(conn.clone()).or_insert(built).clone();
         Ok(connection)
-    }
-}
-
-pub(super) fn unknown_connection(conn: &ConnectionId) -> SyncError {
-    SyncError::permanent(
-        "CONNECTION_UNKNOWN",
-        format!("Connection '{conn}' is not set up in this deployment. Run `focus-octopus connect` for it first."),
-    )
-}
-
-/// One connection's partner clients and caches.
-pub struct Connection {
-    pub id: ConnectionId,
-    pub focus: FocusClient,
-    pub octopus: OctopusClient,
-    pub(super) cache: Mutex<ConnectionCache>,
-}
-
-#[derive(Default)]
-pub(super) struct ConnectionCache {
-    pub settings: Option<(ConnectionConfig, DateTime<Utc>)>,
-    /// Focus tax rates of the department: id → (rate, description).
-    pub tax_rates: Option<(HashMap<String, crate::domain::booking::TaxRateInfo>, DateTime<Utc>)>,
-    /// Focus product category → ledger for the department.
-    pub category_ledgers: Option<(HashMap<String, String>, DateTime<Utc>)>,
-    pub bookyears: Option<(Vec<Bookyear>, DateTime<Utc>)>,
-    pub accounts: HashMap<BookyearId, (std::collections::HashSet<i32>, DateTime<Utc>)>,
-    pub sales_vat_codes: Option<(std::collections::HashSet<String>, DateTime<Utc>)>,
-    /// The journal counters as this instance last left them (for one-write reservations).
-    pub last_booked: HashMap<(BookyearId, JournalKey), u32>,
-    /// The day's booking budget was found spent: no booking is tried before this time (the budget reset).
-    pub bookings_closed_until: Option<DateTime<Utc>>,
-    /// When the store last said the connection is not paused.
-    pub not_paused_at: Option<DateTime<Utc>>,
-}
-
-fn fresh<T>(entry: &Option<(T, DateTime<Utc>)>, now: DateTime<Utc>, ttl: Duration) -> Option<&T> {
-    entry.as_ref().filter(|(_, at)| now - *at < ttl).map(|(v, _)| v)
-}
-
-impl Connection {
-    /// When the day's booking budget was seen spent by this instance: the reset time, until it has passed.
-    pub async fn bookings_closed_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.cache
-            .lock()
-            .await
-            .bookings_closed_until
-            .filter(|until| now < *until)
-    }
-
-    pub(super) async fn close_bookings_until(&self, until: DateTime<Utc>) {
-        self.cache.lock().await.bookings_closed_until = Some(until);
-    }
-
-    /// The connection's settings, re-read at most every [`SETTINGS_TTL`].
-    pub async fn settings(&self, store: &Store, now: DateTime<Utc>) -> Result<ConnectionConfig, SyncError> {
-        let mut cache = self.cache.lock().await;
-        if let Some(config) = fresh(&cache.settings, now, SETTINGS_TTL) {
-            return Ok(config.clone());
-        }
-        let config = store
-            .connections()
-            .get(&self.id)
-            .await?
-            .ok_or_else(|| unknown_connection(&self.id))?
-            .value;
-        cache.settings = Some((config.clone(), now));
-        Ok(config)
-    }
-
-    /// Why the connection is paused, if it is (docs/DESIGN.md §4.5). "Not paused" is remembered for
-    /// [`SETTINGS_TTL`], so the poster reads the `PAUSE` item once a minute, not once a document; a pause is always
-    /// read again, so a resumed connection is seen at once. (Another instance may meet the refusal itself within that
-    /// minute: its pause write then finds the item there and sends no second report.)
-    pub async fn paused(&self, store: &Store, now: DateTime<Utc>) -> Result<Option<crate::store::Pause>, SyncError> {
-        if let Some(at) = self.cache.lock().await.not_paused_at
-            && now - at < SETTINGS_TTL
-        {
-            return Ok(None);
-        }
-        let pause = store.connections().paused(&self.id).await?;
-        self.cache.lock().await.not_paused_at = pause.is_none().then_some(now);
-        Ok(pause)
-    }
-
-    /// This instance paused the connection, or saw it paused: not to be taken for running from the cache.
-    pub(super) async fn forget_not_paused(&self) {
-        self.cache.lock().await.not_paused_at = None;
-    }
-
-    /// Forgets cached settings (after a person changed them through this instance).
-    pub async fn forget_settings(&self) {
-        self.cache.lock().await.settings = None;
-    }
-
-    pub(super) async fn tax_rates(
-        &self,
-        department: &str,
-        now: DateTime<Utc>,
-    ) -> Result<HashMap<String, crate::domain::booking::TaxRateInfo>, SyncError> {
-        if let Some(rates) = fresh(&self.cache.lock().await.tax_rates, now, REFERENCE_TTL) {
-            return Ok(rates.clone());
-        }
-        self.refresh_tax_rates(department, now).await
-    }
-
-    /// The department's tax rates read from Focus now (one call), replacing the cached list.
-    pub(super) async fn refresh_tax_rates(
-        &self,
-        department: &str,
-        now: DateTime<Utc>,
-    ) -> Result<HashMap<String, crate::domain::booking::TaxRateInfo>, SyncError> {
-        let rates: HashMap<_, _> = self
-            .focus
-            .tax_rates(department)
-            .await?
-            .into_iter()
-            .map(|r| {
-                (
-                    r.id,
-                    crate::domain::booking::TaxRateInfo {
-                        rate: r.rate,
-                        description: r.description,
-                    },
-                )
-            })
-            .collect();
-        self.cache.lock().await.tax_rates = Some((rates.clone(), now));
-        Ok(rates)
-    }
-
-    pub(super) async fn category_ledgers(
-        &self,
-        department: &str,
-        now: DateTime<Utc>,
-    ) -> Result<HashMap<String, String>, SyncError> {
-        if let Some(ledgers) = fresh(&self.cache.lock().await.category_ledgers, now, REFERENCE_TTL) {
-            return Ok(ledgers.clone());
-        }
-        let ledgers: HashMap<_, _> = self
-            .focus
-            .product_categories(department)
-            .await?
-            .into_iter()
-            .filter_map(|c| c.ledger_for(department).map(|l| (c.id.clone(), l.to_owned())))
-            .collect();
-        self.cache.lock().await.category_ledgers = Some((ledgers.clone(), now));
-        Ok(ledgers)
-    }
-
-    pub(super) async fn bookyears(&self, now: DateTime<Utc>) -> Result<Vec<Bookyear>, SyncError> {
-        if let Some(b) = fresh(&self.cache.lock().await.bookyears, now, REFERENCE_TTL) {
-            return Ok(b.clone());
-        }
-        let bookyears = self.octopus.bookyears().await?;
-        self.cache.lock().await.bookyears = Some((bookyears.clone(), now));
-        Ok(bookyears)
-    }
-
-    /// Reads the bookyears from Octopus again (a date no cached bookyear covers may be in a new one).
-    pub(super) async fn refresh_bookyears(&self, now: DateTime<Utc>) -> Result<Vec<Bookyear>, SyncError> {
-        let bookyears = self.octopus.refresh_bookyears().await?;
-        self.cache.lock().await.bookyears = Some((bookyears.clone(), now));
-        Ok(bookyears)
-    }
-
-    pub(super) async fn accounts(
-        &self,
-        bookyear: BookyearId,
-        now: DateTime<Utc>,
-    ) -> Result<std::collections::HashSet<i32>, SyncError> {
-        {
-            let cache = self.cache.lock().await;
-            if let Some((accounts, at)) = cache.accounts.get(&bookyear)
-                && now - *at < REFERENCE_TTL
-            {
-                return Ok(accounts.clone());
-            }
-        }
-        let accounts: std::collections::HashSet<i32> = self
-            .octopus
-            .accounts(bookyear)
-            .await?
-            .into_iter()
-            .map(|a| a.number)
-            .collect();
-        self.cache
-            .lock()
-            .await
-            .accounts
-            .insert(bookyear, (accounts.clone(), now));
-        Ok(accounts)
-    }
-
-    pub(super) async fn sales_vat_codes(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<std::collections::HashSet<String>, SyncError> {
-        if let Some(codes) = fresh(&self.cache.lock().await.sales_vat_codes, now, REFERENCE_TTL) {
-            return Ok(codes.clone());
-        }
-        let codes: std::collections::HashSet<String> = self
-            .octopus
-            .vat_codes()
-            .await?
-            .into_iter()
-            .filter(|c| c.is_sales())
-            .map(|c| c.code)
-            .collect();
-        self.cache.lock().await.sales_vat_codes = Some((codes.clone(), now));
-        Ok(codes)
-    }
-
-    pub(super) async fn known_last_booked(&self, bookyear: BookyearId, journal: &JournalKey) -> Option<u32> {
-        self.cache
-            .lock()
-            .await
-            .last_booked
-            .get(&(bookyear, journal.clone()))
-            .copied()
-    }
-
-    pub(super) async fn remember_last_booked(&self, bookyear: BookyearId, journal: &JournalKey, last: Option<u32>) {
-        let mut cache = self.cache.lock().await;
-        match last {
-            Some(last) => cache.last_booked.insert((bookyear, journal.clone()), last),
-            None => cache.last_booked.remove(&(bookyear, journal.clone())),
-        };
     }
 }

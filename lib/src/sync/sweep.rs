@@ -5,7 +5,7 @@
 use chrono::{Duration, TimeZone, Utc};
 
 use super::error::SyncError;
-use super::messages::DocumentMessage;
+use super::messages::{DocumentMessage, Trigger};
 use super::services::{Connection, Deployment};
 use crate::domain::{DocumentKind, DocumentRef};
 use crate::focus::{CreditNoteFilter, InvoiceFilter, InvoiceStatus, paging::sweep_since};
@@ -73,7 +73,7 @@ pub async fn sweep(deployment: &Deployment, conn: &Connection, config: &Connecti
         let message = DocumentMessage {
             connection: conn.id.clone(),
             document,
-            event: "sweep".into(),
+            trigger: Trigger::Sweep,
         };
         super::messages::enqueue(deployment, &message, started).await?;
         enqueued.insert(message.document);
@@ -102,7 +102,7 @@ pub async fn sweep(deployment: &Deployment, conn: &Connection, config: &Connecti
         let message = DocumentMessage {
             connection: conn.id.clone(),
             document: record.document.clone(),
-            event: "sweep".into(),
+            trigger: Trigger::Sweep,
         };
         super::messages::enqueue(deployment, &message, started).await?;
         swept.enqueued += 1;

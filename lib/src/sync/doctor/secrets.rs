@@ -8,6 +8,10 @@ use crate::domain::{ConnectionId, Failure};
 use crate::focus::FocusOAuthSecret;
 use crate::sync::services::{Deployment, OctopusSecret, OctopusSecretProblem, SecretKind};
 
+/// The codes of the two findings only `doctor` makes (the others are the codes the sync fails with).
+const FOCUS_NOT_AUTHORISED: &str = "FOCUS_NOT_AUTHORISED";
+const WEBHOOK_SECRET_WEAK: &str = "WEBHOOK_SECRET_WEAK";
+
 /// The shortest webhook secret accepted: it is the only thing that tells a webhook from Focus from anyone's.
 pub const WEBHOOK_SECRET_MIN_LEN: usize = 32;
 
@@ -101,7 +105,10 @@ fn focus_shape(title: &str, name: &str, text: &str) -> Check {
         ),
         _ => fail(
             title,
-            "FOCUS_NOT_AUTHORISED: client_id and client_secret filled in, but no one approved the integration yet",
+            format!(
+                "{FOCUS_NOT_AUTHORISED}: client_id and client_secret filled in, but no one approved the integration \
+                 yet"
+            ),
             "Run `focus-octopus connect-focus --redirect-uri <WebhookBaseUrl>/oauth/callback`, open the link and approve.",
         ),
     }
@@ -115,7 +122,7 @@ fn webhook_shape(title: &str, name: &str, text: &str) -> Check {
         fail(
             title,
             format!(
-                "WEBHOOK_SECRET_WEAK: it must be at least {WEBHOOK_SECRET_MIN_LEN} letters, digits, - or _ (it is \
+                "{WEBHOOK_SECRET_WEAK}: it must be at least {WEBHOOK_SECRET_MIN_LEN} letters, digits, - or _ (it is \
                  part of the webhook URL); it has {} characters{}",
                 text.chars().count(),
                 if url_safe { "" } else { ", some not URL-safe" }
