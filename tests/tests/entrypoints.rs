@@ -43,17 +43,12 @@ async fn a_function_url_webhook_is_decoded_checked_and_queued() {
 #[tokio::test]
 async fn an_sqs_batch_books_its_document_and_drops_a_record_that_is_not_ours() {
     let world = PushWorld::start().await;
-    let company = world
+    let march_2 = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let two_at_50 = vec![line(dec!(2), dec!(50), rates::VAT_21)];
+    let kroon = world
         .focus
         .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
-    let (invoice, _) = world
-        .focus
-        .invoice(
-            ("company", &company),
-            vec![line(dec!(2), dec!(50), rates::VAT_21)],
-            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
-        )
-        .await;
+    let (invoice, _) = world.focus.invoice(("company", &kroon), two_at_50, march_2).await;
     let event: SqsEvent = serde_json::from_str(&fixture!("sqs-batch.json").replace("INVOICE_ID", &invoice)).unwrap();
     assert_eq!(event.records.len(), 2);
 

@@ -48,6 +48,13 @@ impl ConnectionId {
     }
 }
 
+impl std::str::FromStr for ConnectionId {
+    type Err = InvalidId;
+    fn from_str(text: &str) -> Result<Self, InvalidId> {
+        Self::try_from(text.to_owned())
+    }
+}
+
 impl TryFrom<String> for ConnectionId {
     type Error = InvalidId;
     fn try_from(value: String) -> Result<Self, Self::Error> {
@@ -217,6 +224,13 @@ impl JournalKey {
     /// Sales journals (`V…`) are the only ones invoices and credit notes may be booked in.
     pub fn is_sales(&self) -> bool {
         self.0.starts_with('V')
+    }
+}
+
+impl std::str::FromStr for JournalKey {
+    type Err = InvalidId;
+    fn from_str(text: &str) -> Result<Self, InvalidId> {
+        Self::try_from(text.to_owned())
     }
 }
 

@@ -168,18 +168,14 @@ impl Store {
         }
     }
 
-    /// Strongly consistent read of one item.
     /// An update of the connection's item `sk` in this table, for the caller to complete.
     fn update_at(
         &self,
         conn: &ConnectionId,
         sk: impl Into<String>,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(sk))
+        let key = item_key(conn, sk);
+        self.client.update_item().table_name(&self.table).set_key(Some(key))
     }
 
     /// A deletion of the connection's item `sk` in this table, for the caller to complete.
@@ -188,13 +184,11 @@ impl Store {
         conn: &ConnectionId,
         sk: impl Into<String>,
     ) -> aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(sk))
+        let key = item_key(conn, sk);
+        self.client.delete_item().table_name(&self.table).set_key(Some(key))
     }
 
+    /// Strongly consistent read of one item.
     async fn get_item(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -309,6 +303,14 @@ fn value<T: Serialize>(v: &T) -> Result<AttributeValue, StoreError> {
         key: "expression value".into(),
         reason: e.to_string(),
     })
+}
+
+/// The key of the connection's item `sk`.
+fn item_key(conn: &ConnectionId, sk: impl Into<String>) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (keys::PK.to_owned(), s(keys::connection(conn))),
+        (keys::SK.to_owned(), s(sk)),
+    ])
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {

@@ -1,7 +1,6 @@
 //! Admin commands: `{"action": "...", ...}` in, JSON out (docs/DESIGN.md §4.4). The CLI sends the same JSON.
 
-use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::error::SyncError;
 use super::progress::{Progress, Silent};
@@ -10,107 +9,9 @@ use super::services::Deployment;
 use crate::domain::{ConnectionId, DocumentKind, DocumentRef, ErrorClass, Failure};
 use crate::store::StoreError;
 
-/// The actions the admin function understands (struct variants: serde refuses unknown fields only on those).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum AdminCommand {
-    /// Checks that the function reaches its table; lists the connections.
-    Ping {},
-    /// Documents per state, recent runs, what needs a person, budgets left today.
-    Status { connection: ConnectionId },
-    /// Every check of the setup, each with its fix.
-    Doctor {
-        connection: ConnectionId,
-        #[serde(default)]
-        receiver_url: Option<String>,
-    },
-    /// Hands documents back to the poster: `failed: true`, or `since` a date, or named `documents`
-    /// (`invoice:<id>` / `credit_note:<id>`).
-    Resync {
-        connection: ConnectionId,
-        #[serde(default)]
-        failed: bool,
-        #[serde(default)]
-        since: Option<NaiveDate>,
-        #[serde(default)]
-        documents: Vec<String>,
-    },
-    /// A person corrected Octopus after documents changed in Focus: `needs_review → posted` for each named one
-    /// (`invoice:<id>` / `credit_note:<id>`).
-    Reviewed {
-        connection: ConnectionId,
-        documents: Vec<String>,
-    },
-    /// The Focus authorize URL for the connection (its callback is the receiver's `/oauth/callback`).
-    ConnectFocus {
-        connection: ConnectionId,
-        redirect_uri: String,
-        /// Accept an approval by another Focus account than the one recorded (changes the source of the books).
-        #[serde(default)]
-        switch_account: bool,
-    },
-    /// The Focus departments the authorisation can see (after `connect-focus`), to choose one for `connect`.
-    FocusDepartments { connection: ConnectionId },
-    /// The Octopus dossiers the login can open.
-    OctopusDossiers { connection: ConnectionId },
-    /// The sales journals with booking insertion of a dossier, in the bookyear holding `date`.
-    SalesJournals {
-        connection: ConnectionId,
-        dossier: i32,
-        date: NaiveDate,
-    },
-    /// Stores the choice of dossier, journals, department and start date.
-    Connect {
-        connection: ConnectionId,
-        focus_department_id: String,
-        dossier: i32,
-        invoice_journal: crate::domain::JournalKey,
-        credit_note_journal: crate::domain::JournalKey,
-        start_date: NaiveDate,
-    },
-    /// Tax rates with their mapping and a suggestion where one is safe.
-    MapSuggestions { connection: ConnectionId },
-    /// Sets a tax rate's VAT code and/or ledger, or the default ledger.
-    Map {
-        connection: ConnectionId,
-        #[serde(default)]
-        tax_rate: Option<String>,
-        #[serde(default)]
-        vat_code: Option<String>,
-        #[serde(default)]
-        ledger: Option<String>,
-        #[serde(default)]
-        default_ledger: Option<String>,
-    },
-    /// Removes a tax rate's VAT code and ledger, or (`default_ledger: true`) the default ledger.
-    Unmap {
-        connection: ConnectionId,
-        #[serde(default)]
-        tax_rate: Option<String>,
-        #[serde(default)]
-        default_ledger: bool,
-    },
-    /// Pairs Focus customers with Octopus relations; `apply: true` stores the links (default: a dry run).
-    MatchCustomers {
-        connection: ConnectionId,
-        #[serde(default)]
-        apply: bool,
-    },
-    /// Octopus customers Focus lacks become Focus companies tagged `Octopus Import`.
-    ImportRelations {
-        connection: ConnectionId,
-        #[serde(default)]
-        dry_run: bool,
-    },
-    RegisterWebhooks {
-        connection: ConnectionId,
-        receiver_url: String,
-    },
-    UnregisterWebhooks {
-        connection: ConnectionId,
-        receiver_url: String,
-    },
-}
+pub use command::AdminCommand;
+
+mod command;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pong {
@@ -171,30 +72,6 @@ fn document(text: &str) -> Result<DocumentRef, AdminError> {
 
 fn json<T: Serialize>(value: T) -> serde_json::Value {
     serde_json::to_value(value).expect("plain data serialises")
-}
-
-impl AdminCommand {
-    /// The action's name, and the connection of an action that changes data (those get a run report).
-    fn changes(&self) -> Option<(&'static str, &ConnectionId)> {
-        match self {
-            AdminCommand::Resync { connection, .. } => Some(("resync", connection)),
-            AdminCommand::Reviewed { connection, .. } => Some(("reviewed", connection)),
-            AdminCommand::Connect { connection, .. } => Some(("connect", connection)),
-            AdminCommand::Map { connection, .. } => Some(("map", connection)),
-            AdminCommand::Unmap { connection, .. } => Some(("unmap", connection)),
-            AdminCommand::MatchCustomers {
-                connection,
-                apply: true,
-            } => Some(("match-customers --apply", connection)),
-            AdminCommand::ImportRelations {
-                connection,
-                dry_run: false,
-            } => Some(("import-relations", connection)),
-            AdminCommand::RegisterWebhooks { connection, .. } => Some(("register-webhooks", connection)),
-            AdminCommand::UnregisterWebhooks { connection, .. } => Some(("unregister-webhooks", connection)),
-            _ => None,
-        }
-    }
 }
 
 /// Runs a command; one that changes data leaves a run report (published to the report topic if it failed).
