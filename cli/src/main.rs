@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use focus_octopus::config::{Env, vars};
+use focus_octopus::config::{Config, Env, vars};
 use focus_octopus::domain::{ConnectionId, Failure};
 use focus_octopus::sync::admin::{self, AdminCommand};
 use focus_octopus::sync::progress::Progress;
@@ -74,57 +74,42 @@ async fn main() -> ExitCode {
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
     });
-    let env = Env::from_process();
-    let needed: &[&'static str] = if matches!(command, AdminCommand::Ping {}) {
-        &[vars::TABLE_NAME]
-    } else {
-        &[vars::TABLE_NAME, vars::DOCUMENTS_QUEUE_URL, vars::SECRETS_PREFIX]
-    };
-    if let Err(missing) = env.require_all(needed) {
-        if let Some(spinner) = &spinner {
-            spinner.finish_and_clear();
-        }
-        let message = format!(
-            "{missing} For the CLI, export the stack's outputs: TABLE_NAME=<TableName> \
-             DOCUMENTS_QUEUE_URL=<DocumentsQueueUrl> SECRETS_PREFIX=<SecretsPrefix> (`sam list stack-outputs`)."
-        );
-        if cli.json {
-            println!("{}", json!({ "error": { "code": missing.code(), "message": message } }));
-        } else {
-            eprintln!("{}: {message}", missing.code());
-        }
-        return ExitCode::FAILURE;
-    }
     // `ping` reads only the table; the rest of the deployment is never used by it.
-    let env = env.with_defaults(&[
-        (vars::DOCUMENTS_QUEUE_URL, "unused-by-ping"),
-        (vars::SECRETS_PREFIX, "unused-by-ping"),
-    ]);
-    let answer = match Deployment::from_environment(&env).await {
-        Ok(deployment) => match &spinner {
-            Some(bar) => {
-                let counts = Counts {
-                    bar: bar.clone(),
-                    action: action.clone(),
-                };
-                admin::run_watched(&deployment, command, &counts).await
-            }
-            None => admin::run(&deployment, command).await,
-        },
+    let mut env = Env::from_process();
+    if matches!(command, AdminCommand::Ping {}) {
+        env = env.with_defaults(&[
+            (vars::DOCUMENTS_QUEUE_URL, "unused-by-ping"),
+            (vars::SECRETS_PREFIX, "unused-by-ping"),
+        ]);
+    }
+    let config = match Config::from_env(&env) {
+        Ok(config) => config,
         Err(missing) => {
             if let Some(spinner) = &spinner {
                 spinner.finish_and_clear();
             }
+            let message = format!(
+                "{missing} For the CLI, export the stack's outputs: TABLE_NAME=<TableName> \
+                 DOCUMENTS_QUEUE_URL=<DocumentsQueueUrl> SECRETS_PREFIX=<SecretsPrefix> (`sam list stack-outputs`)."
+            );
             if cli.json {
-                println!(
-                    "{}",
-                    json!({ "error": { "code": missing.code(), "message": missing.to_string() } })
-                );
+                println!("{}", json!({ "error": { "code": missing.code(), "message": message } }));
             } else {
-                eprintln!("{}: {missing}", missing.code());
+                eprintln!("{}: {message}", missing.code());
             }
             return ExitCode::FAILURE;
         }
+    };
+    let deployment = Deployment::from_config(&config).await;
+    let answer = match &spinner {
+        Some(bar) => {
+            let counts = Counts {
+                bar: bar.clone(),
+                action: action.clone(),
+            };
+            admin::run_watched(&deployment, command, &counts).await
+        }
+        None => admin::run(&deployment, command).await,
     };
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();

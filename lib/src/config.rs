@@ -14,6 +14,45 @@ pub mod vars {
     pub const SECRETS_PREFIX: &str = "SECRETS_PREFIX";
     /// SNS topic for run reports and failures.
     pub const REPORT_TOPIC_ARN: &str = "REPORT_TOPIC_ARN";
+    /// Where the partners live (optional; the demo and the tests point these at the simulators).
+    pub const FOCUS_API_URL: &str = "FOCUS_API_URL";
+    pub const FOCUS_OAUTH_URL: &str = "FOCUS_OAUTH_URL";
+    pub const OCTOPUS_API_URL: &str = "OCTOPUS_API_URL";
+}
+
+/// Octopus's production API, used unless `OCTOPUS_API_URL` says otherwise.
+pub const OCTOPUS_API_URL: &str = "https://service.inaras.be/octopus-rest-api/v1";
+
+/// Everything a function or the CLI takes from its environment, read in this one place: the names the template
+/// sets, and the partners' addresses (the real services unless overridden).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub table_name: String,
+    pub documents_queue_url: String,
+    pub secrets_prefix: String,
+    pub report_topic_arn: Option<String>,
+    pub focus: crate::focus::FocusEndpoints,
+    pub octopus_api_url: String,
+}
+
+impl Config {
+    /// The configuration, or every required variable that is missing or empty, named at once.
+    pub fn from_env(env: &Env) -> Result<Self, MissingVariables> {
+        env.require_all(&[vars::TABLE_NAME, vars::DOCUMENTS_QUEUE_URL, vars::SECRETS_PREFIX])?;
+        let optional = |name: &'static str| env.require(name).ok();
+        let defaults = crate::focus::FocusEndpoints::default();
+        Ok(Self {
+            table_name: optional(vars::TABLE_NAME).unwrap_or_default(),
+            documents_queue_url: optional(vars::DOCUMENTS_QUEUE_URL).unwrap_or_default(),
+            secrets_prefix: optional(vars::SECRETS_PREFIX).unwrap_or_default(),
+            report_topic_arn: optional(vars::REPORT_TOPIC_ARN),
+            focus: crate::focus::FocusEndpoints {
+                api: optional(vars::FOCUS_API_URL).unwrap_or(defaults.api),
+                oauth: optional(vars::FOCUS_OAUTH_URL).unwrap_or(defaults.oauth),
+            },
+            octopus_api_url: optional(vars::OCTOPUS_API_URL).unwrap_or_else(|| OCTOPUS_API_URL.to_owned()),
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +139,32 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_config_names_every_missing_variable_at_once_and_defaults_the_partners_to_the_real_services() {
+        let missing =
+            Config::from_env(&Env::from_pairs([(vars::TABLE_NAME, "t"), (vars::SECRETS_PREFIX, " ")])).unwrap_err();
+        assert_eq!(missing.names, [vars::DOCUMENTS_QUEUE_URL, vars::SECRETS_PREFIX]);
+
+        let names = [
+            (vars::TABLE_NAME, "t"),
+            (vars::DOCUMENTS_QUEUE_URL, "https://sqs/q.fifo"),
+            (vars::SECRETS_PREFIX, "stack"),
+        ];
+        let real = Config::from_env(&Env::from_pairs(names)).unwrap();
+        assert_eq!(real.octopus_api_url, OCTOPUS_API_URL);
+        assert_eq!(real.focus, crate::focus::FocusEndpoints::default());
+        assert_eq!(real.report_topic_arn, None);
+
+        let local = Config::from_env(&Env::from_pairs(names.into_iter().chain([
+            (vars::OCTOPUS_API_URL, "http://127.0.0.1:9"),
+            (vars::REPORT_TOPIC_ARN, "arn"),
+        ])))
+        .unwrap();
+        assert_eq!(local.octopus_api_url, "http://127.0.0.1:9");
+        assert_eq!(local.report_topic_arn.as_deref(), Some("arn"));
+        assert_eq!(local.table_name, "t");
+    }
 
     #[test]
     fn a_missing_or_blank_variable_is_named_with_the_fix() {

@@ -1156,7 +1156,11 @@ async fn walk_through(demo: &mut Demo, plan: Plan, stats: &RunnerStats, webhook_
         "              fixed on the way: invoice {} failed with {failed_code} until its rate was mapped and resynced;",
         number.replace(' ', "")
     );
-    println!("              invoice {edited} was edited after posting, flagged for review, corrected and reviewed");
+    println!(
+        "              invoice {} (invoice:{edited}) was edited after posting, flagged for review, corrected and \
+         reviewed",
+        booked[1].number.replace(' ', "")
+    );
     for a in status["attention"].as_array().into_iter().flatten() {
         println!(
             "              {} {}: {}",

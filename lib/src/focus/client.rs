@@ -25,7 +25,7 @@ pub const API_VERSION: &str = "2023-09-26";
 const MAX_THROTTLED: u32 = 5;
 
 /// Where Focus lives: the API (`https://api.focus.teamleader.eu`) and the OAuth host (`https://focus.teamleader.eu`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FocusEndpoints {
     pub api: String,
     pub oauth: String,

@@ -62,13 +62,6 @@ impl Store {
         }
     }
 
-    /// The store of a deployed function: table name from the environment, AWS settings from the standard chain.
-    pub async fn from_environment(env: &crate::config::Env) -> Result<Self, crate::config::MissingVariable> {
-        let table = env.require(crate::config::vars::TABLE_NAME)?;
-        let sdk = crate::config::aws_sdk_config().await;
-        Ok(Self::new(aws_sdk_dynamodb::Client::new(&sdk), table))
-    }
-
     pub fn table(&self) -> &str {
         &self.table
     }

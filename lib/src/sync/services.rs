@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use super::error::SyncError;
 use crate::clock::SharedClock;
-use crate::config::{Env, MissingVariable, vars};
+use crate::config::{Config, Env, MissingVariables};
 use crate::domain::ConnectionId;
 use crate::focus::{FocusClient, FocusEndpoints};
 use crate::octopus::{DailyLimits, OctopusClient, OctopusCredentials};
@@ -18,15 +18,6 @@ use crate::store::Store;
 
 pub(super) use super::connection::unknown_connection;
 pub use super::connection::{Connection, REFERENCE_TTL, SETTINGS_TTL};
-
-/// Where the partners live; the demo and the tests point these at the simulators.
-pub mod endpoint_vars {
-    pub const FOCUS_API_URL: &str = "FOCUS_API_URL";
-    pub const FOCUS_OAUTH_URL: &str = "FOCUS_OAUTH_URL";
-    pub const OCTOPUS_API_URL: &str = "OCTOPUS_API_URL";
-}
-
-pub const OCTOPUS_API_URL: &str = "https://service.inaras.be/octopus-rest-api/v1";
 
 /// The deployment: shared by every connection a function instance serves.
 pub struct Deployment {
@@ -108,7 +99,7 @@ impl Deployment {
     /// This process's deployment, built from the environment on first use and shared afterwards. The functions
     /// call it per event, so their start-up (until they ask Lambda for the first event) sets up no SDK or HTTPS
     /// client; the first event pays that once (`make bench`: cold start).
-    pub async fn shared_from_environment() -> Result<Arc<Self>, MissingVariable> {
+    pub async fn shared_from_environment() -> Result<Arc<Self>, MissingVariables> {
         static DEPLOYMENT: tokio::sync::OnceCell<Arc<Deployment>> = tokio::sync::OnceCell::const_new();
         DEPLOYMENT
             .get_or_try_init(|| async { Ok(Arc::new(Self::from_environment(&Env::from_process()).await?)) })
@@ -116,32 +107,31 @@ impl Deployment {
             .cloned()
     }
 
-    /// The deployment of a function: names from the template's environment, AWS from the standard chain,
-    /// partner addresses from `FOCUS_API_URL` / `FOCUS_OAUTH_URL` / `OCTOPUS_API_URL` or the real services.
-    pub async fn from_environment(env: &Env) -> Result<Self, MissingVariable> {
+    /// The deployment of `env` ([`Config::from_env`]), AWS from the standard chain.
+    pub async fn from_environment(env: &Env) -> Result<Self, MissingVariables> {
+        Ok(Self::from_config(&Config::from_env(env)?).await)
+    }
+
+    /// The deployment a configuration names: its table, queue, secrets and partners, the system clock.
+    pub async fn from_config(config: &Config) -> Self {
         let sdk = crate::config::aws_sdk_config().await;
-        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), env.require(vars::TABLE_NAME)?);
-        let defaults = FocusEndpoints::default();
-        let topic = env.require(vars::REPORT_TOPIC_ARN).ok();
+        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name.clone());
+        let topic = config.report_topic_arn.clone();
         let deployment = Self::new(
             store,
             aws_sdk_secretsmanager::Client::new(&sdk),
             aws_sdk_sqs::Client::new(&sdk),
-            env.require(vars::DOCUMENTS_QUEUE_URL)?,
-            env.require(vars::SECRETS_PREFIX)?,
-            FocusEndpoints {
-                api: env.require(endpoint_vars::FOCUS_API_URL).unwrap_or(defaults.api),
-                oauth: env.require(endpoint_vars::FOCUS_OAUTH_URL).unwrap_or(defaults.oauth),
-            },
-            env.require(endpoint_vars::OCTOPUS_API_URL)
-                .unwrap_or_else(|_| OCTOPUS_API_URL.to_owned()),
+            config.documents_queue_url.clone(),
+            config.secrets_prefix.clone(),
+            config.focus.clone(),
+            config.octopus_api_url.clone(),
             Arc::new(crate::clock::SystemClock),
             RetryPolicy::default(),
         );
-        Ok(match topic {
+        match topic {
             Some(topic) => deployment.with_reports(aws_sdk_sns::Client::new(&sdk), topic),
             None => deployment,
-        })
+        }
     }
 
     pub fn secret_name(&self, conn: &ConnectionId, kind: SecretKind) -> String {
