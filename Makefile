@@ -106,14 +106,14 @@ export BENCH_CONTEXT
 bench: setup
 	PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --release --locked --output-format zip \
 		-p webhook-receiver -p document-poster -p payment-puller -p admin -p hello-lambda
-	cargo build --locked -p focus-octopus-tests --bin bench
+	cargo build --locked -p focus-octopus-tools --bin bench
 	set -o pipefail; $(TARGET_DIR)/debug/bench | tee $(TARGET_DIR)/bench.md
 	{ echo "# Benchmarks"; echo; \
 	  echo "Measured by \`make bench$(if $(BENCH_QUICK), BENCH_QUICK=1)\` on $$(date -u +%Y-%m-%d), $$(nproc) cores, $$(rustc --version | cut -d' ' -f1-2)."; \
 	  echo; echo "$$BENCH_CONTEXT"; echo; cat $(TARGET_DIR)/bench.md; } > $(if $(BENCH_QUICK),$(TARGET_DIR)/bench-quick.md,BENCHMARKS.md)
 
 chaos: setup
-	cargo run --quiet --locked -p focus-octopus-tests --bin chaos -- $(or $(SEEDS),1)
+	cargo run --quiet --locked -p focus-octopus-tools --bin chaos -- $(or $(SEEDS),1)
 
 fuzz: setup
 	FUZZ_CASES=100000 cargo test --locked -p focus-octopus-tests --test fuzz -- --nocapture

@@ -5,8 +5,8 @@
 
 use focus_octopus::domain::{DocumentKind, DocumentRef, DocumentState};
 use focus_octopus_tests::Template;
-use focus_octopus_tests::chaos::{Captured, capturing_subscriber};
 use focus_octopus_tests::focus_sim::{line, rates};
+use focus_octopus_tests::logs::{Captured, capturing_subscriber};
 use focus_octopus_tests::push_world::{PushWorld, WEBHOOK_SECRET};
 use rust_decimal_macros::dec;
 

@@ -1,9 +1,9 @@
-//! `make demo`: the whole sync on one machine (see `focus_octopus_tests::demo`). Exit 0 when every check against
+//! `make demo`: the whole sync on one machine (see `focus_octopus_tools::demo`). Exit 0 when every check against
 //! the seeded data held, 1 when one did not, 2 when the demo could not run.
 
 use std::process::ExitCode;
 
-use focus_octopus_tests::demo::{Plan, run};
+use focus_octopus_tools::demo::{Plan, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -15,8 +15,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate};
 use focus_octopus::clock::Clock;
@@ -25,12 +23,11 @@ use focus_octopus::lambda::poster::handle as post_batch;
 use focus_octopus::octopus::Operation;
 use focus_octopus::sync::puller::run_puller;
 use rust_decimal::Decimal;
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::SubscriberExt;
 
-use crate::focus_sim::{RATE_LIMIT, SimLine, line, rates};
-use crate::octopus_sim::{DOSSIER, SimBookingKey};
-use crate::push_world::{PushWorld, WEBHOOK_SECRET, push_config};
+use focus_octopus_tests::focus_sim::{RATE_LIMIT, SimLine, line, rates};
+pub use focus_octopus_tests::logs::{Captured, capturing_subscriber};
+use focus_octopus_tests::octopus_sim::{DOSSIER, SimBookingKey};
+use focus_octopus_tests::push_world::{PushWorld, WEBHOOK_SECRET, push_config};
 
 /// How big a run is.
 #[derive(Debug, Clone, Copy)]
@@ -147,55 +144,6 @@ impl fmt::Display for ChaosOutcome {
         }
         Ok(())
     }
-}
-
-/// Log lines as the functions write them: through the redacting writer.
-#[derive(Clone, Default)]
-pub struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    pub fn lines(&self) -> Vec<String> {
-        let bytes = self.0.lock().unwrap().clone();
-        String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect()
-    }
-}
-
-pub struct CapturedWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for CapturedWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = CapturedWriter;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        CapturedWriter(self.0.clone())
-    }
-}
-
-/// A subscriber like the functions' in Lambda (the template sets `LogFormat: JSON`, so lambda_runtime writes JSON
-/// lines without time or target, through our redacting writer), at debug level for our crate, capturing into
-/// `captured`: the lines checked are those CloudWatch would hold.
-pub fn capturing_subscriber(captured: Captured) -> impl tracing::Subscriber + Send + Sync {
-    let filter = tracing_subscriber::filter::Targets::new()
-        .with_default(tracing::Level::INFO)
-        .with_target("focus_octopus", tracing::Level::DEBUG);
-    tracing_subscriber::registry().with(filter).with(
-        tracing_subscriber::fmt::layer()
-            .json()
-            .with_target(false)
-            .without_time()
-            .with_ansi(false)
-            .with_writer(focus_octopus::logging::Redacting::new(captured)),
-    )
 }
 
 /// Every fault kind of the run, in the order the run draws them.
@@ -772,7 +720,7 @@ pub async fn run(plan: ChaosPlan, captured: Captured) -> ChaosOutcome {
 
 /// ~40 customers: Belgian companies (several VAT spellings), EU and non-EU companies, companies without VAT
 /// numbers, and private persons.
-pub fn customers(focus: &crate::focus_sim::FocusSim) -> Vec<(&'static str, String)> {
+pub fn customers(focus: &focus_octopus_tests::focus_sim::FocusSim) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     let companies = [
         (Some("BE0477472701"), "BE"),
@@ -790,7 +738,7 @@ pub fn customers(focus: &crate::focus_sim::FocusSim) -> Vec<(&'static str, Strin
         // Distinct VAT numbers per company where the format allows: the Belgian ones get their own digits.
         let vat = vat.map(|v| {
             if country == "BE" && i >= companies.len() {
-                crate::fixtures::belgian_vat(400 + i as u32)
+                focus_octopus_tests::fixtures::belgian_vat(400 + i as u32)
             } else {
                 v.to_owned()
             }
@@ -930,8 +878,8 @@ fn wrong_vat_split(world: &PushWorld, b: &Booked, booking: &serde_json::Value) -
         let doc = s.document(&b.id)?;
         let rate_of = |r: &str| s.tax_rate(r).map_or(Decimal::ZERO, |t| t.rate);
         (
-            crate::focus_sim::totals::taxes(doc, rate_of),
-            crate::focus_sim::totals::document_totals(doc, rate_of).1,
+            focus_octopus_tests::focus_sim::totals::taxes(doc, rate_of),
+            focus_octopus_tests::focus_sim::totals::document_totals(doc, rate_of).1,
         )
     };
     let focus: BTreeMap<Decimal, (Decimal, Decimal)> = focus_taxes
@@ -1104,8 +1052,8 @@ async fn check(
             .filter(|d| d.status != "draft" && d.date.is_some_and(|day| day >= start))
             .filter_map(|d| {
                 let kind = match d.kind {
-                    crate::focus_sim::DocKind::Invoice => DocumentKind::Invoice,
-                    crate::focus_sim::DocKind::CreditNote => DocumentKind::CreditNote,
+                    focus_octopus_tests::focus_sim::DocKind::Invoice => DocumentKind::Invoice,
+                    focus_octopus_tests::focus_sim::DocKind::CreditNote => DocumentKind::CreditNote,
                 };
                 Some((d.id.clone(), d.number.clone()?, kind))
             })

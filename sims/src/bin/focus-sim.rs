@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use focus_octopus::clock::SystemClock;
-use focus_octopus_tests::focus_sim::FocusSim;
+use focus_octopus_sims::focus_sim::FocusSim;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

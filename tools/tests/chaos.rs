@@ -1,11 +1,11 @@
-//! The contract of docs/DESIGN.md §7 under everything at once (see `focus_octopus_tests::chaos`): the fast variant, on
+//! The contract of docs/DESIGN.md §7 under everything at once (see `focus_octopus_tools::chaos`): the fast variant, on
 //! three seeds, one after the other (they share one moto, which answers one request at a time). Every fault kind
 //! must have taken effect on at least one of them, or the run proves nothing about it. `make chaos` runs a week of
 //! 500 documents (`cargo run --bin chaos`).
 
 use std::collections::BTreeMap;
 
-use focus_octopus_tests::chaos::{Captured, ChaosOutcome, ChaosPlan, FAULT_KINDS, capturing_subscriber, run};
+use focus_octopus_tools::chaos::{Captured, ChaosOutcome, ChaosPlan, FAULT_KINDS, capturing_subscriber, run};
 
 const SEEDS: [u64; 3] = [1, 20261128, 424242];
 

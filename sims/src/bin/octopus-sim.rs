@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use focus_octopus::clock::SystemClock;
-use focus_octopus_tests::octopus_sim::OctopusSim;
+use focus_octopus_sims::octopus_sim::OctopusSim;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! `make chaos`: the long chaos run (a simulated week, 500 documents, 200 payments) on one or more seeds.
 //! Usage: `chaos [--fast] [--documents N] [seed…]` (default seeds: 1 20261128 424242). Exit 1 if a promise broke.
 
-use focus_octopus_tests::chaos::{Captured, ChaosPlan, capturing_subscriber, run};
+use focus_octopus_tools::chaos::{Captured, ChaosPlan, capturing_subscriber, run};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {

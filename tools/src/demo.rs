@@ -25,9 +25,9 @@ use focus_octopus::octopus::Operation;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::aws_local::{self, LocalAws};
-use crate::focus_sim::{self, FocusSim, line, rates};
-use crate::octopus_sim::{self, DOSSIER, OctopusSim, SimBookingKey};
+use focus_octopus_tests::aws_local::{self, LocalAws};
+use focus_octopus_tests::focus_sim::{self, FocusSim, line, rates};
+use focus_octopus_tests::octopus_sim::{self, DOSSIER, OctopusSim, SimBookingKey};
 
 /// The connection the demo sets up (the template's default `ConnectionId`).
 pub const CONNECTION: &str = "default";
@@ -287,7 +287,7 @@ async fn event_source(
         }
         // Received messages are in flight (counted by the queue) until settled; busy covers the settling.
         stats.busy.store(true, Ordering::SeqCst);
-        let event = crate::push_world::sqs_event(&messages);
+        let event = focus_octopus_tests::push_world::sqs_event(&messages);
         let failed: Vec<String> = match functions.invoke("document-poster", &event).await {
             Ok(answer) => answer["batchItemFailures"]
                 .as_array()
@@ -663,7 +663,7 @@ fn seed_customers(focus: &FocusSim, octopus: &OctopusSim) -> Vec<(&'static str, 
     let mut customers = crate::chaos::customers(focus);
     for i in 0..10 {
         let name = format!("Bestaande Klant {i} NV");
-        let vat = crate::fixtures::belgian_vat(800 + i);
+        let vat = focus_octopus_tests::fixtures::belgian_vat(800 + i);
         customers.push(("company", focus.add_company(&name, Some(&vat), "BE")));
         if i < 8 {
             octopus.add_relation(
@@ -677,7 +677,7 @@ fn seed_customers(focus: &FocusSim, octopus: &OctopusSim) -> Vec<(&'static str, 
     for i in 0..3 {
         octopus.add_relation(
             DOSSIER,
-            json!({ "name": format!("Octopus Klant {i} BV"), "vatNr": crate::fixtures::belgian_vat(900 + i).replace('.', ""),
+            json!({ "name": format!("Octopus Klant {i} BV"), "vatNr": focus_octopus_tests::fixtures::belgian_vat(900 + i).replace('.', ""),
                     "country": "BE", "city": "Brugge", "streetAndNr": "Markt 1", "postalCode": "8000" }),
         );
     }
