@@ -30,6 +30,7 @@ struct Cli {
     /// Print the answer as JSON (for scripts) instead of tables.
     #[arg(long, global = true)]
     json: bool,
+    // Global: every subcommand's `connection` field reads it (`from_global` in `AdminCommand`).
     /// The connection to act on.
     #[arg(
         long,
@@ -63,7 +64,6 @@ impl Progress for Counts {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = &cli.connection; // read by each subcommand (`from_global`)
     let command = cli.command;
     let action = command.action().to_owned();
     let spinner = (!cli.json).then(|| {

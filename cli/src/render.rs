@@ -151,28 +151,41 @@ fn changed(action: &str, value: &Value) -> String {
     out.join("\n")
 }
 
+/// A heading, then each count right-aligned before what it counts.
+fn counts(heading: &str, report: &Value, rows: &[(&str, String)]) -> Vec<String> {
+    let mut out = vec![heading.to_owned()];
+    out.extend(
+        rows.iter()
+            .map(|(key, what)| format!("  {:>5}  {what}", scalar(&report[*key]))),
+    );
+    out
+}
+
 /// `match-customers`: counts with what each means, then the pairs a person decides.
 fn matched(report: &Value) -> String {
     let applied = report["applied"] == Value::Bool(true);
-    let mut out = vec![if applied {
-        "links stored:".to_owned()
+    let heading = if applied {
+        "links stored:"
     } else {
-        "dry run, nothing stored (`focus-octopus match-customers --apply` stores these links):".to_owned()
-    }];
+        "dry run, nothing stored (`focus-octopus match-customers --apply` stores these links):"
+    };
     let linked = if applied { "linked" } else { "would be linked" };
-    out.push(format!(
-        "  {:>5}  Focus customers {linked} to the dossier's existing relations",
-        scalar(&report["linked"])
-    ));
-    out.push(format!("  {:>5}  already linked", scalar(&report["already_linked"])));
-    out.push(format!(
-        "  {:>5}  get a new Octopus relation with their first booked document",
-        scalar(&report["would_be_created_on_next_sync"])
-    ));
-    out.push(format!(
-        "  {:>5}  ambiguous: more than one relation fits; left alone",
-        scalar(&report["ambiguous"])
-    ));
+    let mut out = counts(
+        heading,
+        report,
+        &[
+            (
+                "linked",
+                format!("Focus customers {linked} to the dossier's existing relations"),
+            ),
+            ("already_linked", "already linked".into()),
+            (
+                "would_be_created_on_next_sync",
+                "get a new Octopus relation with their first booked document".into(),
+            ),
+            ("ambiguous", "ambiguous: more than one relation fits; left alone".into()),
+        ],
+    );
     if let Some(pairs) = report["ambiguous_pairs"].as_array().filter(|p| !p.is_empty()) {
         out.push("ambiguous customers and the relations they could be:".into());
         out.push(table(pairs, "  "));
@@ -183,30 +196,36 @@ fn matched(report: &Value) -> String {
 /// `import-relations`: what was (or would be) created and linked.
 fn imported(report: &Value) -> String {
     let dry = report["dry_run"] == Value::Bool(true);
-    let mut out = vec![if dry {
-        "dry run, nothing created (`focus-octopus import-relations` imports them):".to_owned()
+    let heading = if dry {
+        "dry run, nothing created (`focus-octopus import-relations` imports them):"
     } else {
-        "imported:".to_owned()
-    }];
+        "imported:"
+    };
     let (created, linked) = if dry {
         ("would be created", "would be linked")
     } else {
         ("created", "linked")
     };
-    out.push(format!(
-        "  {:>5}  Focus companies {created} (tagged \"Octopus Import\")",
-        scalar(&report["created"])
-    ));
-    out.push(format!(
-        "  {:>5}  relations {linked} to the Focus customer they already are",
-        scalar(&report["linked_to_existing"])
-    ));
-    out.push(format!("  {:>5}  already linked", scalar(&report["already_linked"])));
-    out.push(format!(
-        "  {:>5}  ambiguous: more than one Focus customer fits; left alone",
-        scalar(&report["ambiguous"])
-    ));
-    out.join("\n")
+    counts(
+        heading,
+        report,
+        &[
+            (
+                "created",
+                format!("Focus companies {created} (tagged \"Octopus Import\")"),
+            ),
+            (
+                "linked_to_existing",
+                format!("relations {linked} to the Focus customer they already are"),
+            ),
+            ("already_linked", "already linked".into()),
+            (
+                "ambiguous",
+                "ambiguous: more than one Focus customer fits; left alone".into(),
+            ),
+        ],
+    )
+    .join("\n")
 }
 
 /// A list of documents under a heading, the first 20 of a long one.

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::documents::{PostedAmounts, refused};
 use super::journals::{JournalIntent, Journals, cancellation_reasons};
-use super::{StoreError, keys, n, s, timestamp, value};
+use super::{StoreError, item_key, keys, n, s, timestamp, value};
 use crate::domain::{BookingKey, ConnectionId, DocumentState};
 
 impl Journals<'_> {
@@ -27,8 +27,7 @@ impl Journals<'_> {
         let at = s(timestamp(now));
         let journal_update = Update::builder()
             .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::journal(booking.bookyear, &booking.journal)))
+            .set_key(Some(item_key(conn, keys::journal(booking.bookyear, &booking.journal))))
             .update_expression("SET #last = :nr, #at = :at REMOVE #intent")
             .condition_expression("#intent.#nr = :nr AND #intent.#doc.#kind = :kind AND #intent.#doc.#id = :id")
             .set_expression_attribute_names(Some(HashMap::from([
@@ -54,8 +53,7 @@ impl Journals<'_> {
             })?;
         let document_update = Update::builder()
             .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::document(doc)))
+            .set_key(Some(item_key(conn, keys::document(doc))))
             .update_expression(
                 "SET #state = :posted, #booking = :booking, #posted = :amounts, #gpk = :gpk, #gsk = :gsk, #at = :at \
                  REMOVE #err",

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use super::documents::refused;
 use super::error::{is_condition_failure, refused_item};
-use super::{Store, StoreError, from_item, keys, n, s, timestamp, to_item, value};
+use super::{Store, StoreError, from_item, item_key, keys, n, s, timestamp, to_item, value};
 use crate::domain::{BookyearId, ConnectionId, DocumentRef, DocumentState, JournalKey};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -244,8 +244,7 @@ impl Journals<'_> {
         };
         let journal_update = Update::builder()
             .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::journal(bookyear, journal)))
+            .set_key(Some(item_key(conn, keys::journal(bookyear, journal))))
             .update_expression("SET #intent = :intent, #at = :at")
             .condition_expression("#last = :last AND attribute_not_exists(#intent)")
             .set_expression_attribute_names(Some(HashMap::from([
@@ -262,8 +261,7 @@ impl Journals<'_> {
             .map_err(|e| build_error("journal intent", e))?;
         let still_posting = ConditionCheck::builder()
             .table_name(&self.store.table)
-            .key(keys::PK, s(keys::connection(conn)))
-            .key(keys::SK, s(keys::document(doc)))
+            .set_key(Some(item_key(conn, keys::document(doc))))
             .condition_expression("#state = :posting")
             .set_expression_attribute_names(Some(HashMap::from([("#state".into(), "state".into())])))
             .set_expression_attribute_values(Some(HashMap::from([(

@@ -23,20 +23,29 @@ impl SecretKind {
         }
     }
 
-    /// The shape the secret holds, with its values left to fill in (for the message that says how to create it).
     /// The command that creates the secret `name` of this kind (another connection's: the stack creates the first's).
     pub(crate) fn create_command(self, name: &str) -> String {
         format!(
-            "`aws secretsmanager create-secret --name {name} --secret-string '{}'`",
-            self.placeholder()
+            "`aws secretsmanager create-secret --name {name} --secret-string {}`",
+            self.value_to_fill()
         )
     }
 
-    pub(crate) fn placeholder(self) -> &'static str {
+    /// The command that fills in (or replaces) the value of the existing secret `name`.
+    pub(crate) fn fill_command(self, name: &str) -> String {
+        format!(
+            "`aws secretsmanager put-secret-value --secret-id {name} --secret-string {}`",
+            self.value_to_fill()
+        )
+    }
+
+    /// The value to put in, quoted for a shell: the shape with its values left to fill in, or, for the webhook
+    /// secret, a command that makes a good one.
+    fn value_to_fill(self) -> &'static str {
         match self {
-            SecretKind::FocusOAuth => r#"{"client_id":"…","client_secret":"…"}"#,
-            SecretKind::Octopus => r#"{"user":"…","password":"…","software_house_uuid":"…"}"#,
-            SecretKind::Webhook => "<a long random string>",
+            SecretKind::FocusOAuth => r#"'{"client_id":"…","client_secret":"…"}'"#,
+            SecretKind::Octopus => r#"'{"user":"…","password":"…","software_house_uuid":"…"}'"#,
+            SecretKind::Webhook => r#""$(openssl rand -hex 24)""#,
         }
     }
 }
@@ -78,18 +87,13 @@ impl OctopusSecret {
         }
     }
 
-    /// The command that fills the secret in.
-    pub(crate) fn fill_command(name: &str) -> String {
-        format!(
-            "`aws secretsmanager put-secret-value --secret-id {name} --secret-string '{}'` (README, Deploy step 4)",
-            SecretKind::Octopus.placeholder()
-        )
-    }
-
     /// Reads the secret, refusing the stack's placeholder (empty fields) before any login is sent: Octopus counts
     /// failed logins against the user.
     pub(crate) fn read(secret: &SecretString, name: &str) -> Result<Self, SyncError> {
-        let fix = format!("fill it in: {}. No login was sent to Octopus", Self::fill_command(name));
+        let fix = format!(
+            "fill it in: {} (README, Deploy step 4). No login was sent to Octopus",
+            SecretKind::Octopus.fill_command(name)
+        );
         Self::parse(secrecy::ExposeSecret::expose_secret(secret)).map_err(|problem| match problem {
             OctopusSecretProblem::NotTheShape => SyncError::permanent(
                 "OCTOPUS_SECRET_INVALID",

@@ -54,7 +54,7 @@ pub async fn checks(deployment: &Deployment, conn: &ConnectionId) -> (Vec<Check>
                 Err(OctopusSecretProblem::NotTheShape) => fail(
                     &title,
                     "OCTOPUS_SECRET_INVALID: it is not the JSON {\"user\", \"password\", \"software_house_uuid\"}",
-                    OctopusSecret::fill_command(&name),
+                    format!("{} (README, Deploy step 4)", kind.fill_command(&name)),
                 ),
                 Err(OctopusSecretProblem::Unfilled(empty)) => fail(
                     &title,
@@ -62,7 +62,7 @@ pub async fn checks(deployment: &Deployment, conn: &ConnectionId) -> (Vec<Check>
                         "OCTOPUS_SECRET_UNFILLED: still the stack's placeholder ({} empty); no login was sent",
                         empty.join(", ")
                     ),
-                    OctopusSecret::fill_command(&name),
+                    format!("{} (README, Deploy step 4)", kind.fill_command(&name)),
                 ),
             },
             SecretKind::FocusOAuth => focus_shape(&title, &name, text),
@@ -74,9 +74,9 @@ pub async fn checks(deployment: &Deployment, conn: &ConnectionId) -> (Vec<Check>
 
 fn focus_shape(title: &str, name: &str, text: &str) -> Check {
     let fill = format!(
-        "Register the integration on the Focus Marketplace, then `aws secretsmanager put-secret-value --secret-id \
-         {name} --secret-string '{}'` (README, Deploy steps 3–4), then `focus-octopus connect-focus`.",
-        SecretKind::FocusOAuth.placeholder()
+        "Register the integration on the Focus Marketplace, then {} (README, Deploy steps 3–4), then \
+         `focus-octopus connect-focus`.",
+        SecretKind::FocusOAuth.fill_command(name)
     );
     let Ok(secret) = serde_json::from_str::<FocusOAuthSecret>(text) else {
         return fail(
@@ -128,8 +128,8 @@ fn webhook_shape(title: &str, name: &str, text: &str) -> Check {
                 if url_safe { "" } else { ", some not URL-safe" }
             ),
             format!(
-                "`aws secretsmanager put-secret-value --secret-id {name} --secret-string \"$(openssl rand -hex 24)\"`, \
-                 then `focus-octopus register-webhooks --receiver-url <WebhookBaseUrl>`."
+                "{}, then `focus-octopus register-webhooks --receiver-url <WebhookBaseUrl>`.",
+                SecretKind::Webhook.fill_command(name)
             ),
         )
     }
