@@ -183,3 +183,37 @@ async fn webhooks_can_be_held_reordered_and_dropped() {
     assert_eq!(sink.bodies().len(), 2, "the third booking's webhook was lost");
     assert_eq!(world.sim.deliveries().dropped.len(), 1);
 }
+
+#[tokio::test]
+async fn an_action_focus_does_not_have_still_counts_and_needs_a_token_and_other_paths_are_404() {
+    let world = FocusWorld::start().await;
+    let (token, _) = world.sim.issue_token_pair();
+    let unknown = raw(&world, &token, "invoices.bookEverything", json!({})).await;
+    assert_eq!(unknown.status().as_u16(), 404);
+    assert_eq!(
+        unknown.headers()["x-ratelimit-remaining"],
+        "199",
+        "an unknown action spends the minute too"
+    );
+    assert_eq!(
+        unknown.json::<Value>().await.unwrap(),
+        json!({ "errors": [{ "title": "Unknown action invoices.bookEverything" }] })
+    );
+    let without_token = raw(&world, "", "invoices.bookEverything", json!({})).await;
+    assert_eq!(without_token.status().as_u16(), 401);
+
+    let http = reqwest::Client::new();
+    for url in [
+        format!("{}/users.me", world.sim.url()),
+        format!("{}/nothing-here", world.sim.url()),
+    ] {
+        let r = http.get(&url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{url}");
+    }
+    let actions: Vec<String> = world.sim.received().into_iter().map(|r| r.action).collect();
+    assert_eq!(
+        actions,
+        ["invoices.bookEverything", "invoices.bookEverything"],
+        "GETs are no API calls"
+    );
+}

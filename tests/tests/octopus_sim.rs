@@ -411,3 +411,47 @@ async fn a_reconciled_invoice_appears_in_the_balancings_feed_and_leaves_the_open
         "121.00 paid in full"
     );
 }
+
+#[tokio::test]
+async fn a_path_or_method_octopus_does_not_have_is_a_404_that_spends_no_budget() {
+    let world = OctopusWorld::start().await;
+    let token = raw_dossier_token(&world.sim).await;
+    let before = world.sim.received().len();
+    for path in ["/invoices", "/bookyears/abc/journals", "/relations/modified/extra"] {
+        let (status, body) = raw_get(&world.sim, &token, path).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (404, r#"{"technicalInfo":"Resource not found"}"#),
+            "{path}"
+        );
+    }
+    let wrong_method = reqwest::Client::new()
+        .delete(format!("{}/dossiers/{DOSSIER}/relations", world.sim.url()))
+        .header("dossierToken", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong_method.status().as_u16(),
+        404,
+        "DELETE relations is no operation of Octopus"
+    );
+    let not_a_dossier = reqwest::Client::new()
+        .get(format!("{}/dossiers/one/vatcodes", world.sim.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_a_dossier.status().as_u16(), 404);
+    assert_eq!(
+        world.sim.received().len(),
+        before,
+        "nothing unknown is received as an operation"
+    );
+
+    relation(&world).await;
+    let (listed, _) = raw_get(&world.sim, &token, "/relations").await;
+    let (searched, _) = raw_get(&world.sim, &token, "/relations?name=Nobody").await;
+    assert_eq!((listed, searched), (200, 404));
+    let operations: Vec<Operation> = world.sim.received().iter().skip(before).map(|r| r.operation).collect();
+    assert_eq!(operations, [Operation::GetAllRelations, Operation::SearchRelations]);
+}

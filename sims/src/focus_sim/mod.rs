@@ -13,7 +13,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::Router;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use focus_octopus::clock::SharedClock;
 use rust_decimal::Decimal;
@@ -190,7 +189,7 @@ impl FocusSim {
             state: Mutex::new(FocusState::new(clock)),
             token_hook: Mutex::new(None),
         });
-        let router = Router::new().fallback(routes::handle).with_state(shared.clone());
+        let router = routes::router(shared.clone());
         let served = serve(router, port).await.expect("the simulator binds a loopback port");
         Self {
             shared,

@@ -1,4 +1,4 @@
-//! What the simulated Focus account holds. Plain data; the rules live in `routes.rs`, the arithmetic in
+//! What the simulated Focus account holds. Plain data; the rules live in `routes/` (one file per resource), the arithmetic in
 //! `totals.rs`.
 
 use std::collections::{HashMap, VecDeque};

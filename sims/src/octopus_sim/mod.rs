@@ -12,7 +12,6 @@ mod state;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use focus_octopus::clock::SharedClock;
 use focus_octopus::octopus::Operation;
@@ -62,7 +61,7 @@ impl OctopusSim {
 
     pub async fn start_on(clock: SharedClock, port: u16) -> Self {
         let state = Arc::new(Mutex::new(SimState::new(clock)));
-        let router = Router::new().fallback(routes::handle).with_state(state.clone());
+        let router = routes::router(state.clone());
         let served = serve(router, port).await.expect("the simulator binds a loopback port");
         Self { state, served }
     }

@@ -1,4 +1,4 @@
-//! What the simulated Octopus holds: logins, dossiers and their books. Plain data; the rules live in `routes.rs`.
+//! What the simulated Octopus holds: logins, dossiers and their books. Plain data; the rules live in `routes/`, one file per resource.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 

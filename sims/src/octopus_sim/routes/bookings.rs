@@ -1,0 +1,190 @@
+//! What sales, financial and diverse bookings share: the checks of their target (bookyear, period, journal, the
+//! gapless number with `-13`), the commit, and the `modified` feeds as Octopus sends them.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use super::values::modified_since;
+use super::{Refusal, Reply, bad_parameters, journal_locked, list, refuse, reply, technical};
+use crate::octopus_sim::state::{SimBooking, SimDossier, SimJournal};
+
+/// A bookings `modified` feed: `bookyearId` (-1 = all) required, `journalKey` optional, journals of one kind.
+pub(super) fn modified_bookings(d: &SimDossier, query: &HashMap<String, String>, kind: impl Fn(&str) -> bool) -> Reply {
+    let Some(by) = query.get("bookyearId").and_then(|v| v.parse::<i32>().ok()) else {
+        return technical(400, "Invalid or missing parameters passed");
+    };
+    let since = match modified_since(query, true) {
+        Ok(since) => since,
+        Err(r) => return r,
+    };
+    let journal = query.get("journalKey");
+    list(
+        d.bookings
+            .iter()
+            .filter(|b| kind(&b.journal))
+            .filter(|b| (by == -1 || b.bookyear == by) && journal.is_none_or(|j| &b.journal == j))
+            .filter(|b| b.modified_at >= since)
+            .map(|b| as_octopus_sends(b.data.clone()))
+            .collect(),
+        "No bookings found",
+    )
+}
+
+/// A stored booking as Octopus's answers carry it (recorded live): lines without an account have `accountKey: 0`,
+/// without a relation `relationId: 0` and `externalRelationId: 0`, and text fields that are empty are `""`, never
+/// `null` or absent.
+pub(super) fn as_octopus_sends(mut data: Value) -> Value {
+    for field in ["comment", "reference", "orderReference"] {
+        if data.get(field).is_none_or(Value::is_null) && data.get("bookingLines").is_some() {
+            data[field] = json!("");
+        }
+    }
+    if let Some(lines) = data.get_mut("bookingLines").and_then(Value::as_array_mut) {
+        for line in lines {
+            for field in ["accountKey", "relationId", "externalRelationId"] {
+                if line.get(field).is_none_or(Value::is_null) {
+                    line[field] = json!(0);
+                }
+            }
+            for field in ["comment", "reference"] {
+                if line.get(field).is_none_or(Value::is_null) {
+                    line[field] = json!("");
+                }
+            }
+        }
+    }
+    data
+}
+
+pub(super) struct Target {
+    pub bookyear: i32,
+    pub journal: String,
+    pub document_nr: i32,
+}
+
+/// The checks every booking passes before its content: bookyear and period open and holding the date, journal of
+/// the right kind and not locked, and the document number exactly the last + 1.
+pub(super) fn booking_target(
+    d: &mut SimDossier,
+    data: &Value,
+    document_date: NaiveDate,
+    right_kind: impl Fn(&SimJournal) -> bool,
+) -> Result<Target, Reply> {
+    let (Some(bookyear), Some(period), Some(journal), Some(nr)) = (
+        data["bookyearKey"]["id"].as_i64().and_then(|v| i32::try_from(v).ok()),
+        data["bookyearPeriodeNr"].as_i64().and_then(|v| i32::try_from(v).ok()),
+        data["journalKey"].as_str(),
+        data["documentSequenceNr"].as_i64().and_then(|v| i32::try_from(v).ok()),
+    ) else {
+        return Err(bad_parameters(
+            "bookyearKey, bookyearPeriodeNr, journalKey, documentSequenceNr",
+        ));
+    };
+    let dossier = d.id;
+    let Some(by) = d.bookyears.iter().find(|b| b.id == bookyear) else {
+        return Err(refuse(
+            Refusal::UnknownBookyearOrPeriod,
+            "Het boekjaar bestaat niet.",
+            format!("Bookyear {bookyear} not found in dossier {dossier}"),
+        ));
+    };
+    if by.closed {
+        return Err(refuse(
+            Refusal::BookyearClosed,
+            "Het boekjaar is afgesloten.",
+            format!("Bookyear {bookyear} is closed"),
+        ));
+    }
+    let Some((_, start, end)) = by.periods.iter().find(|(key, _, _)| *key == period) else {
+        return Err(refuse(
+            Refusal::UnknownBookyearOrPeriod,
+            "De periode bestaat niet.",
+            format!("Period {period} not found in bookyear {bookyear}"),
+        ));
+    };
+    if document_date < *start || document_date > *end {
+        return Err(refuse(
+            Refusal::DateOutsidePeriod,
+            "De documentdatum valt buiten de periode.",
+            format!("Document date {document_date} is outside period {period}"),
+        ));
+    }
+    let Some(j) = d.journal_mut(bookyear, journal) else {
+        return Err(refuse(
+            Refusal::WrongJournal,
+            "Het dagboek bestaat niet.",
+            format!("Journal {journal} not found in bookyear {bookyear}"),
+        ));
+    };
+    if !right_kind(j) {
+        return Err(refuse(
+            Refusal::WrongJournal,
+            "Dit dagboek aanvaardt deze boeking niet.",
+            format!("Journal {journal} does not take this kind of booking"),
+        ));
+    }
+    if j.closed || j.locked {
+        return Err(journal_locked());
+    }
+    if j.closed_period.is_some_and(|closed| period <= closed) {
+        return Err(refuse(
+            Refusal::PeriodClosed,
+            "De periode is afgesloten voor dit dagboek.",
+            format!("Period {period} is closed in journal {journal}"),
+        ));
+    }
+    if nr != j.last_booked + 1 {
+        // Wording of the live answers (docs/partners/octopus.md §7): a sales booking's reads "Last Document = 6",
+        // a financial or diverse booking's "Last Document : 5".
+        let info = if journal.starts_with('V') {
+            format!(
+                "Unable to insert booking in dossier {dossier}.  Illegal document seq Nr.  Last Document = {}.  \
+                 New Document = {nr}. ",
+                j.last_booked
+            )
+        } else {
+            format!("Illegal document sequence nr.  Last Document : {}", j.last_booked)
+        };
+        return Err(reply(
+            400,
+            Some(json!({
+                "errorCode": -13,
+                "errorMessage": "Het document nummer is ongeldig. Het document nummer dient tevens oplopend te zijn en \
+                                 dient opeenvolgend te zijn met het laatste document nummer van het dagboek.",
+                "technicalInfo": info,
+            })),
+        ));
+    }
+    Ok(Target {
+        bookyear,
+        journal: journal.to_owned(),
+        document_nr: nr,
+    })
+}
+
+pub(super) fn commit_booking(
+    d: &mut SimDossier,
+    t: Target,
+    amount: Decimal,
+    relation_id: Option<i32>,
+    data: &Value,
+    now: DateTime<Utc>,
+) {
+    let j = d
+        .journal_mut(t.bookyear, &t.journal)
+        .expect("checked by booking_target");
+    j.last_booked = t.document_nr;
+    d.bookings.push(SimBooking {
+        bookyear: t.bookyear,
+        journal: t.journal,
+        document_nr: t.document_nr,
+        amount,
+        relation_id,
+        reference: data["reference"].as_str().map(str::to_owned),
+        data: data.clone(),
+        modified_at: now,
+    });
+}

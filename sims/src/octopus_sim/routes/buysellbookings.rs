@@ -1,0 +1,181 @@
+//! `buysellbookings`: sales invoices and credit notes booked in a sales journal (`insertionType` 1), read back one
+//! by one, and the feed of sales and purchase bookings changed.
+
+use axum::Router;
+use axum::routing::MethodFilter;
+use chrono::{DateTime, Utc};
+use focus_octopus::octopus::Operation::{
+    GetBuySellBooking, GetModifiedBuySellBookings, InsertBuySellBooking, UpdateBuySellBooking,
+};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::bookings::{booking_target, commit_booking, modified_bookings};
+use super::values::{date, money};
+use super::{
+    Answer, Call, Refusal, Reply, Shared, bad_parameters, invalid_elements, not_found, ok, on_call, refuse, reply,
+    technical,
+};
+use crate::octopus_sim::state::SimDossier;
+
+pub(super) fn routes() -> Router<Shared> {
+    Router::new()
+        .route(
+            "/dossiers/{dossier}/buysellbookings",
+            on_call(
+                MethodFilter::POST,
+                InsertBuySellBooking,
+                Answer::Dossier(|d, call| insert_sales_booking(d, call.body, call.now)),
+            )
+            .merge(on_call(
+                MethodFilter::GET,
+                GetBuySellBooking,
+                Answer::Dossier(get_booking),
+            ))
+            .merge(on_call(
+                MethodFilter::PUT,
+                UpdateBuySellBooking,
+                Answer::Dossier(|_, _| technical(400, "Updating bookings is not simulated")),
+            )),
+        )
+        .route(
+            "/dossiers/{dossier}/buysellbookings/modified",
+            on_call(
+                MethodFilter::GET,
+                GetModifiedBuySellBookings,
+                Answer::Dossier(|d, call| modified_bookings(d, call.query, |journal| journal.starts_with(['V', 'A']))),
+            ),
+        )
+}
+
+fn get_booking(d: &mut SimDossier, call: &Call) -> Reply {
+    let query = call.query;
+    let (Some(by), Some(journal), Some(nr)) = (
+        query.get("bookyearId").and_then(|v| v.parse::<i32>().ok()),
+        query.get("journalKey"),
+        query.get("documentSeqNr").and_then(|v| v.parse::<i32>().ok()),
+    ) else {
+        return technical(400, "Invalid or missing parameters passed");
+    };
+    match d
+        .bookings
+        .iter()
+        .find(|b| b.bookyear == by && &b.journal == journal && b.document_nr == nr)
+    {
+        Some(b) => ok(b.data.clone()),
+        None => not_found("Booking not found"),
+    }
+}
+
+fn insert_sales_booking(d: &mut SimDossier, body: &Value, now: DateTime<Utc>) -> Reply {
+    let data = &body["buySellBookingServiceData"];
+    if !data.is_object() {
+        return bad_parameters("buySellBookingServiceData");
+    }
+    for field in [
+        "amount",
+        "bookyearKey",
+        "bookyearPeriodeNr",
+        "currencyCode",
+        "documentDate",
+        "documentSequenceNr",
+        "exchangeRate",
+        "expiryDate",
+        "journalKey",
+        "relationIdentificationServiceData",
+    ] {
+        if data.get(field).is_none_or(Value::is_null) {
+            return bad_parameters(field);
+        }
+    }
+    let (document_date, _expiry) = match (date(&data["documentDate"]), date(&data["expiryDate"])) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let (Some(amount), Some(_rate)) = (money(&data["amount"]), money(&data["exchangeRate"])) else {
+        return invalid_elements();
+    };
+    let target = match booking_target(d, data, document_date, |j| {
+        j.key.starts_with('V') && j.insertion_type == Some(1)
+    }) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let ident = &data["relationIdentificationServiceData"];
+    let Some(relation) = d.relation_index(
+        ident["relationKey"]["id"].as_i64(),
+        ident["externalRelationId"].as_i64(),
+    ) else {
+        return refuse(
+            Refusal::UnknownRelation,
+            "De relatie bestaat niet.",
+            format!("Relation {ident} not found in dossier {}", d.id),
+        );
+    };
+    let Some(lines) = data["bookingLines"].as_array().filter(|l| !l.is_empty()) else {
+        return refuse(
+            Refusal::Unbalanced,
+            "De boeking heeft geen lijnen.",
+            "No booking lines".into(),
+        );
+    };
+    let mut sum = Decimal::ZERO;
+    let credit_note = amount < Decimal::ZERO;
+    for (i, line) in lines.iter().enumerate() {
+        let (Some(base), Some(vat)) = (money(&line["baseAmount"]), money(&line["vatAmount"])) else {
+            return bad_parameters(&format!("bookingLines[{i}] amounts"));
+        };
+        if base.scale() > 2 || vat.scale() > 2 {
+            return refuse(
+                Refusal::Unbalanced,
+                "Bedragen hebben maximaal twee decimalen.",
+                format!("Line {i}: amounts {base} / {vat} have more than two decimals"),
+            );
+        }
+        if credit_note && (base < Decimal::ZERO || vat < Decimal::ZERO) {
+            return refuse(
+                Refusal::Unbalanced,
+                "De lijnen van een creditnota moeten positief zijn.",
+                format!("Credit note line {i} has a negative amount"),
+            );
+        }
+        let account = line["accountKey"].as_i64();
+        if !d
+            .accounts
+            .iter()
+            .any(|a| a.bookyear == target.bookyear && Some(i64::from(a.number)) == account)
+        {
+            return refuse(
+                Refusal::UnknownAccount,
+                "De rekening bestaat niet.",
+                format!(
+                    "Account {} not found in bookyear {}",
+                    line["accountKey"], target.bookyear
+                ),
+            );
+        }
+        let code = line["vatCodeKey"].as_str();
+        if !d
+            .vat_codes
+            .iter()
+            .any(|v| Some(v.code.as_str()) == code && matches!(v.kind, 2 | 4))
+        {
+            return refuse(
+                Refusal::UnknownVatCode,
+                "De btw-code bestaat niet.",
+                format!("Sales VAT code {} not found", line["vatCodeKey"]),
+            );
+        }
+        sum += base + vat;
+    }
+    if amount.scale() > 2 || (credit_note && -amount != sum) || (!credit_note && amount != sum) {
+        return refuse(
+            Refusal::Unbalanced,
+            "Het totaalbedrag komt niet overeen met de som van de lijnen.",
+            format!("Booking amount {amount} differs from the sum of the lines {sum}"),
+        );
+    }
+    let relation_id = d.relations[relation].id;
+    commit_booking(d, target, amount, Some(relation_id), data, now);
+    reply(201, None)
+}
