@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::domain::Code;
 use crate::domain::{ErrorClass, Failure};
 
 /// Names of the environment variables, as set by `infra/template.yaml`.
@@ -72,8 +73,8 @@ pub struct MissingVariables {
 }
 
 impl Failure for MissingVariables {
-    fn code(&self) -> &'static str {
-        "CONFIG_ENV_MISSING"
+    fn code(&self) -> Code {
+        Code::CONFIG_ENV_MISSING
     }
     fn class(&self) -> ErrorClass {
         ErrorClass::Permanent
@@ -81,8 +82,8 @@ impl Failure for MissingVariables {
 }
 
 impl Failure for MissingVariable {
-    fn code(&self) -> &'static str {
-        "CONFIG_ENV_MISSING"
+    fn code(&self) -> Code {
+        Code::CONFIG_ENV_MISSING
     }
     fn class(&self) -> ErrorClass {
         ErrorClass::Permanent
@@ -172,7 +173,7 @@ mod tests {
         assert_eq!(env.require(vars::TABLE_NAME).unwrap(), "focus-octopus");
         let err = env.require(vars::DOCUMENTS_QUEUE_URL).unwrap_err();
         assert_eq!(err.name, "DOCUMENTS_QUEUE_URL");
-        assert_eq!(err.code(), "CONFIG_ENV_MISSING");
+        assert_eq!(err.code(), Code::CONFIG_ENV_MISSING);
         assert!(err.to_string().contains("redeploy"));
         assert!(env.require(vars::SECRETS_PREFIX).is_err());
         let all = env

@@ -198,7 +198,10 @@ async fn records_and_reports_never_carry_a_secret_a_partner_echoed() {
     let recorded: Vec<String> = echoed
         .iter()
         .map(|m| {
-            let e = focus_octopus::sync::error::SyncError::permanent("OCTOPUS_REJECTED", m.clone());
+            let e = focus_octopus::sync::error::SyncError::permanent(
+                focus_octopus::domain::Code::OCTOPUS_REJECTED,
+                m.clone(),
+            );
             focus_octopus::store::RecordedError::from_failure(&e, now).message
         })
         .collect();

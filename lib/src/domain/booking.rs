@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use super::Code;
 use super::{DocumentKind, ErrorClass, Failure};
 
 /// A Focus document as the rule needs it.
@@ -179,19 +180,19 @@ pub enum MappingError {
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_319, 232_830, 0, false, 2);
 
 impl Failure for MappingError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            MappingError::VatRateUnmapped { .. } => "VAT_RATE_UNMAPPED",
-            MappingError::LedgerUnmapped { .. } => "LEDGER_UNMAPPED",
-            MappingError::LedgerInvalid { .. } => "LEDGER_INVALID",
-            MappingError::AccountMissing { .. } => "OCTOPUS_ACCOUNT_MISSING",
-            MappingError::VatCodeMissing { .. } => "OCTOPUS_VAT_CODE_MISSING",
-            MappingError::TaxRateUnknown { .. } => "FOCUS_TAX_RATE_UNKNOWN",
-            MappingError::TotalsInconsistent { .. } => "FOCUS_TOTALS_INCONSISTENT",
-            MappingError::NoLines => "DOCUMENT_WITHOUT_LINES",
-            MappingError::NegativeInvoice { .. } => "DOCUMENT_NEGATIVE_TOTAL",
-            MappingError::DiscountOver100 { .. } => "DOCUMENT_DISCOUNT_OVER_100",
-            MappingError::AmountOutOfRange { .. } => "DOCUMENT_AMOUNT_OUT_OF_RANGE",
+            MappingError::VatRateUnmapped { .. } => Code::VAT_RATE_UNMAPPED,
+            MappingError::LedgerUnmapped { .. } => Code::LEDGER_UNMAPPED,
+            MappingError::LedgerInvalid { .. } => Code::LEDGER_INVALID,
+            MappingError::AccountMissing { .. } => Code::OCTOPUS_ACCOUNT_MISSING,
+            MappingError::VatCodeMissing { .. } => Code::OCTOPUS_VAT_CODE_MISSING,
+            MappingError::TaxRateUnknown { .. } => Code::FOCUS_TAX_RATE_UNKNOWN,
+            MappingError::TotalsInconsistent { .. } => Code::FOCUS_TOTALS_INCONSISTENT,
+            MappingError::NoLines => Code::DOCUMENT_WITHOUT_LINES,
+            MappingError::NegativeInvoice { .. } => Code::DOCUMENT_NEGATIVE_TOTAL,
+            MappingError::DiscountOver100 { .. } => Code::DOCUMENT_DISCOUNT_OVER_100,
+            MappingError::AmountOutOfRange { .. } => Code::DOCUMENT_AMOUNT_OUT_OF_RANGE,
         }
     }
 

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::Code;
+
 /// Whether retrying later can help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -26,7 +28,7 @@ impl fmt::Display for ErrorClass {
 /// `Display` is the sentence for a person (what happened and what to do); it never contains a secret.
 pub trait Failure: std::error::Error {
     /// Stable, upper-case code such as `OCTOPUS_JOURNAL_LOCKED`; documented in the README's troubleshooting table.
-    fn code(&self) -> &'static str;
+    fn code(&self) -> Code;
     fn class(&self) -> ErrorClass;
     fn is_transient(&self) -> bool {
         self.class() == ErrorClass::Transient

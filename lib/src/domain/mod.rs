@@ -1,12 +1,14 @@
 //! Pure domain types and rules: no I/O here, everything is tested with plain values.
 
 pub mod booking;
+pub mod code;
 pub mod customer;
 pub mod document;
 pub mod failure;
 pub mod ids;
 pub mod matching;
 
+pub use code::Code;
 pub use document::{DocumentKind, DocumentState};
 pub use failure::{ErrorClass, Failure};
 pub use ids::{

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::domain::Code;
 use crate::domain::{ErrorClass, Failure};
 use crate::store::StoreError;
 
@@ -91,20 +92,20 @@ pub enum FocusError {
 }
 
 impl Failure for FocusError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         use FocusError::*;
         match self {
-            ReauthorizationRequired { .. } => "FOCUS_REAUTHORIZATION_REQUIRED",
-            RateLimited { .. } => "FOCUS_RATE_LIMITED",
-            Rejected { .. } => "FOCUS_REJECTED",
-            AccountChanged { .. } => "FOCUS_ACCOUNT_CHANGED",
-            NotFound { .. } => "FOCUS_NOT_FOUND",
-            Unavailable { .. } => "FOCUS_UNAVAILABLE",
-            OutcomeUnknown { .. } => "FOCUS_OUTCOME_UNKNOWN",
-            RefreshBusy => "FOCUS_TOKEN_REFRESH_BUSY",
-            SecretInvalid { .. } => "FOCUS_SECRET_INVALID",
-            SecretUnavailable { .. } => "FOCUS_SECRET_UNAVAILABLE",
-            UnexpectedResponse { .. } => "FOCUS_UNEXPECTED_RESPONSE",
+            ReauthorizationRequired { .. } => Code::FOCUS_REAUTHORIZATION_REQUIRED,
+            RateLimited { .. } => Code::FOCUS_RATE_LIMITED,
+            Rejected { .. } => Code::FOCUS_REJECTED,
+            AccountChanged { .. } => Code::FOCUS_ACCOUNT_CHANGED,
+            NotFound { .. } => Code::FOCUS_NOT_FOUND,
+            Unavailable { .. } => Code::FOCUS_UNAVAILABLE,
+            OutcomeUnknown { .. } => Code::FOCUS_OUTCOME_UNKNOWN,
+            RefreshBusy => Code::FOCUS_TOKEN_REFRESH_BUSY,
+            SecretInvalid { .. } => Code::FOCUS_SECRET_INVALID,
+            SecretUnavailable { .. } => Code::FOCUS_SECRET_UNAVAILABLE,
+            UnexpectedResponse { .. } => Code::FOCUS_UNEXPECTED_RESPONSE,
             Store(e) => e.code(),
         }
     }

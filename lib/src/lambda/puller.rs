@@ -4,6 +4,7 @@
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde_json::{Value, json};
 
+use crate::domain::Code;
 use crate::domain::{ConnectionId, Failure};
 use crate::sync::error::SyncError;
 use crate::sync::puller::{run_all, run_puller};
@@ -16,7 +17,7 @@ pub async fn handle(deployment: &Deployment, event: &EventBridgeEvent) -> Result
         .as_str()
         .map(ConnectionId::new)
         .transpose()
-        .map_err(|e| SyncError::permanent("CONNECTION_UNKNOWN", format!("The event names no connection: {e}.")))?;
+        .map_err(|e| SyncError::permanent(Code::CONNECTION_UNKNOWN, format!("The event names no connection: {e}.")))?;
     let runs = match one {
         Some(conn) => vec![(conn.clone(), run_puller(deployment, &conn).await)],
         None => run_all(deployment).await?,

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::Operation;
+use crate::domain::Code;
 use crate::domain::{ErrorClass, Failure};
 use crate::store::StoreError;
 
@@ -141,23 +142,23 @@ pub enum OctopusError {
 }
 
 impl Failure for OctopusError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         use OctopusError::*;
         match self {
-            BudgetExhausted { .. } => "OCTOPUS_BUDGET_EXHAUSTED",
-            CredentialsRejected { .. } => "OCTOPUS_CREDENTIALS_REJECTED",
-            DossierRefused { .. } => "OCTOPUS_DOSSIER_REFUSED",
-            Unauthorized { .. } => "OCTOPUS_UNAUTHORIZED",
-            JournalLocked { .. } => "OCTOPUS_JOURNAL_LOCKED",
-            IllegalSequence { .. } => "OCTOPUS_ILLEGAL_SEQUENCE",
-            Rejected { .. } => "OCTOPUS_REJECTED",
-            InvalidData { .. } => "OCTOPUS_INVALID_DATA",
-            NotFound { .. } => "OCTOPUS_NOT_FOUND",
-            Unavailable { .. } => "OCTOPUS_UNAVAILABLE",
-            Throttled { .. } => "OCTOPUS_THROTTLED",
-            OutcomeUnknown { .. } => "OCTOPUS_OUTCOME_UNKNOWN",
-            LoginBusy => "OCTOPUS_LOGIN_BUSY",
-            UnexpectedResponse { .. } => "OCTOPUS_UNEXPECTED_RESPONSE",
+            BudgetExhausted { .. } => Code::OCTOPUS_BUDGET_EXHAUSTED,
+            CredentialsRejected { .. } => Code::OCTOPUS_CREDENTIALS_REJECTED,
+            DossierRefused { .. } => Code::OCTOPUS_DOSSIER_REFUSED,
+            Unauthorized { .. } => Code::OCTOPUS_UNAUTHORIZED,
+            JournalLocked { .. } => Code::OCTOPUS_JOURNAL_LOCKED,
+            IllegalSequence { .. } => Code::OCTOPUS_ILLEGAL_SEQUENCE,
+            Rejected { .. } => Code::OCTOPUS_REJECTED,
+            InvalidData { .. } => Code::OCTOPUS_INVALID_DATA,
+            NotFound { .. } => Code::OCTOPUS_NOT_FOUND,
+            Unavailable { .. } => Code::OCTOPUS_UNAVAILABLE,
+            Throttled { .. } => Code::OCTOPUS_THROTTLED,
+            OutcomeUnknown { .. } => Code::OCTOPUS_OUTCOME_UNKNOWN,
+            LoginBusy => Code::OCTOPUS_LOGIN_BUSY,
+            UnexpectedResponse { .. } => Code::OCTOPUS_UNEXPECTED_RESPONSE,
             Store(e) => e.code(),
         }
     }

@@ -34,7 +34,7 @@ pub struct RecordedError {
 impl RecordedError {
     pub fn from_failure(failure: &dyn crate::domain::Failure, at: DateTime<Utc>) -> Self {
         Self {
-            code: failure.code().to_owned(),
+            code: failure.code().to_string(),
             // Records are read by people and tools outside the process: no secret, whatever a partner echoed.
             message: crate::logging::redact(&failure.to_string()).into_owned(),
             class: failure.class(),

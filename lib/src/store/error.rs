@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::{DocumentRef, DocumentState, ErrorClass, Failure, JournalKey};
 
 use super::JournalIntent;
+use crate::domain::Code;
 
 /// What the store refused, or why it could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -137,21 +138,21 @@ pub(crate) fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E,
 }
 
 impl Failure for StoreError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            StoreError::StaleVersion { .. } => "CONFIG_CHANGED_CONCURRENTLY",
-            StoreError::AlreadyExists { .. } => "ALREADY_EXISTS",
-            StoreError::NotFound { .. } => "NOT_FOUND",
-            StoreError::TransitionRefused { .. } => "DOCUMENT_STATE_REFUSED",
-            StoreError::BudgetExhausted { .. } => "OCTOPUS_DAILY_BUDGET_EXHAUSTED",
-            StoreError::LeaseHeld { .. } => "LEASE_HELD",
-            StoreError::IntentHeld { .. } => "JOURNAL_INTENT_PENDING",
-            StoreError::Contended { .. } => "STORE_CONTENDED",
-            StoreError::SequenceExhausted => "EXTERNAL_RELATION_IDS_EXHAUSTED",
-            StoreError::Corrupt { .. } => "STORE_ITEM_UNREADABLE",
-            StoreError::Aws { .. } => "STORE_UNAVAILABLE",
-            StoreError::TableMissing { .. } => "STORE_TABLE_MISSING",
-            StoreError::AccessRefused { .. } => "AWS_ACCESS_REFUSED",
+            StoreError::StaleVersion { .. } => Code::CONFIG_CHANGED_CONCURRENTLY,
+            StoreError::AlreadyExists { .. } => Code::ALREADY_EXISTS,
+            StoreError::NotFound { .. } => Code::NOT_FOUND,
+            StoreError::TransitionRefused { .. } => Code::DOCUMENT_STATE_REFUSED,
+            StoreError::BudgetExhausted { .. } => Code::OCTOPUS_DAILY_BUDGET_EXHAUSTED,
+            StoreError::LeaseHeld { .. } => Code::LEASE_HELD,
+            StoreError::IntentHeld { .. } => Code::JOURNAL_INTENT_PENDING,
+            StoreError::Contended { .. } => Code::STORE_CONTENDED,
+            StoreError::SequenceExhausted => Code::EXTERNAL_RELATION_IDS_EXHAUSTED,
+            StoreError::Corrupt { .. } => Code::STORE_ITEM_UNREADABLE,
+            StoreError::Aws { .. } => Code::STORE_UNAVAILABLE,
+            StoreError::TableMissing { .. } => Code::STORE_TABLE_MISSING,
+            StoreError::AccessRefused { .. } => Code::AWS_ACCESS_REFUSED,
         }
     }
 

@@ -6,6 +6,7 @@ use super::error::SyncError;
 use super::progress::{Progress, Silent};
 use super::resync::ResyncScope;
 use super::services::Deployment;
+use crate::domain::Code;
 use crate::domain::{ConnectionId, DocumentKind, DocumentRef, ErrorClass, Failure};
 use crate::store::StoreError;
 
@@ -32,10 +33,10 @@ pub enum AdminError {
 }
 
 impl Failure for AdminError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            AdminError::BadCommand { .. } => "ADMIN_BAD_COMMAND",
-            AdminError::InvalidId { .. } => "FOCUS_ID_INVALID",
+            AdminError::BadCommand { .. } => Code::ADMIN_BAD_COMMAND,
+            AdminError::InvalidId { .. } => Code::FOCUS_ID_INVALID,
             AdminError::Store(e) => e.code(),
             AdminError::Sync(e) => e.code(),
         }
@@ -105,7 +106,7 @@ pub async fn run_watched(
         if let Err(e) = &result {
             report.failed.push(crate::store::RunFailure {
                 document: None,
-                code: e.code().to_owned(),
+                code: e.code().to_string(),
                 message: e.to_string(),
             });
             deployment.publish(&conn, &report).await;
@@ -268,13 +269,13 @@ mod tests {
         let both = parse(serde_json::json!({"action": "resync", "connection": "acme", "failed": true}));
         assert!(both.is_ok());
         assert!(document("invoice:abc-1").is_ok());
-        assert_eq!(document("order:1").unwrap_err().code(), "ADMIN_BAD_COMMAND");
+        assert_eq!(document("order:1").unwrap_err().code(), Code::ADMIN_BAD_COMMAND);
     }
 
     #[test]
     fn an_unknown_action_is_a_bad_command_naming_the_fix() {
         let err = parse(serde_json::json!({"action": "launch"})).unwrap_err();
-        assert_eq!(err.code(), "ADMIN_BAD_COMMAND");
+        assert_eq!(err.code(), Code::ADMIN_BAD_COMMAND);
         assert!(err.to_string().contains("\"action\": \"ping\""));
         assert!(parse(serde_json::json!({"no": "action"})).is_err());
     }

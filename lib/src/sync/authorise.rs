@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::error::SyncError;
 use super::services::{Deployment, SecretKind};
+use crate::domain::Code;
 use crate::domain::ConnectionId;
 use crate::focus::{EventType, FocusOAuthSecret, authorize_url};
 
@@ -20,7 +21,7 @@ pub struct AuthorizeLink {
 pub fn absolute_url(text: &str, flag: &str) -> Result<reqwest::Url, SyncError> {
     let invalid = |why: &str| {
         SyncError::permanent(
-            "URL_INVALID",
+            Code::URL_INVALID,
             format!(
                 "{flag} '{text}' {why}. Give the receiver's address as `sam list stack-outputs` shows it \
                  (WebhookBaseUrl), such as https://abc123.lambda-url.eu-west-1.on.aws."
@@ -55,7 +56,7 @@ pub async fn authorize_link(
     let redirect = absolute_url(redirect_uri, "--redirect-uri")?;
     if !redirect.path().ends_with("/oauth/callback") {
         return Err(SyncError::permanent(
-            "URL_INVALID",
+            Code::URL_INVALID,
             format!(
                 "--redirect-uri '{redirect_uri}' must be the receiver's address followed by /oauth/callback, as \
                  registered on the Focus Marketplace."
@@ -66,13 +67,13 @@ pub async fn authorize_link(
     let oauth: FocusOAuthSecret =
         serde_json::from_str(secrecy::ExposeSecret::expose_secret(&secret)).map_err(|_| {
             SyncError::permanent(
-                "FOCUS_SECRET_INVALID",
+                Code::FOCUS_SECRET_INVALID,
                 "The Focus secret must hold {\"client_id\", \"client_secret\"} of the integration; fill them in first.",
             )
         })?;
     if oauth.client_id.trim().is_empty() {
         return Err(SyncError::permanent(
-            "FOCUS_CLIENT_MISSING",
+            Code::FOCUS_CLIENT_MISSING,
             "The Focus secret has no client_id yet: register the integration on the Focus Marketplace and store its \
              client_id and client_secret in the secret.",
         ));
@@ -153,7 +154,7 @@ pub async fn set_webhooks(
     } else {
         if !connection.focus.webhooks().await?.iter().any(|w| w.url == url) {
             return Err(SyncError::permanent(
-                "NOT_FOUND",
+                Code::NOT_FOUND,
                 format!(
                     "Focus has no webhooks registered at {}/hooks/{conn}/…; nothing was removed. `focus-octopus \
                      doctor --receiver-url <url>` shows what is registered.",

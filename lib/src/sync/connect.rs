@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::SyncError;
 use super::services::Deployment;
+use crate::domain::Code;
 use crate::domain::{BookyearId, ConnectionId, JournalKey};
 use crate::octopus::DailyLimits;
 use crate::store::{ConnectionConfig, ConnectionOptions};
@@ -74,7 +75,7 @@ pub async fn sales_journals(
     let bookyears = client.refresh_bookyears().await?;
     let by = bookyears.iter().find(|b| b.covers(date)).ok_or_else(|| {
         SyncError::permanent(
-            "OCTOPUS_BOOKYEAR_MISSING",
+            Code::OCTOPUS_BOOKYEAR_MISSING,
             format!("No Octopus bookyear covers {date}. Create it in Octopus first."),
         )
     })?;
@@ -131,7 +132,7 @@ pub async fn connect(deployment: &Deployment, conn: &ConnectionId, choice: Choic
     let departments = departments(deployment, conn).await?;
     if !departments.iter().any(|d| d.id == choice.focus_department_id) {
         return Err(SyncError::permanent(
-            "FOCUS_DEPARTMENT_UNKNOWN",
+            Code::FOCUS_DEPARTMENT_UNKNOWN,
             format!(
                 "'{}' is not a department of the authorised Focus account. Its departments: {}. Use one of these \
                  ids with --department (`focus-octopus departments` lists them).",
@@ -152,7 +153,7 @@ pub async fn connect(deployment: &Deployment, conn: &ConnectionId, choice: Choic
     let dossiers = dossiers(deployment, conn).await?;
     let Some(dossier) = dossiers.iter().find(|d| d.id == choice.dossier) else {
         return Err(SyncError::permanent(
-            "OCTOPUS_DOSSIER_NOT_VISIBLE",
+            Code::OCTOPUS_DOSSIER_NOT_VISIBLE,
             format!(
                 "The Octopus login cannot open dossier {}; choose one of `focus-octopus dossiers`.",
                 choice.dossier
@@ -163,7 +164,7 @@ pub async fn connect(deployment: &Deployment, conn: &ConnectionId, choice: Choic
     for key in [&choice.invoice_journal, &choice.credit_note_journal] {
         if !journals.iter().any(|j| j.key == key.as_str()) {
             return Err(SyncError::permanent(
-                "OCTOPUS_JOURNAL_NOT_SALES",
+                Code::OCTOPUS_JOURNAL_NOT_SALES,
                 format!(
                     "{key} is not a sales journal with booking insertion in this dossier; choose one of {}.",
                     journals.iter().map(|j| j.key.as_str()).collect::<Vec<_>>().join(", ")

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::cache::TtlCache;
 use super::error::SyncError;
+use crate::domain::Code;
 use crate::domain::booking::TaxRateInfo;
 use crate::domain::{BookyearId, ConnectionId, JournalKey};
 use crate::focus::FocusClient;
@@ -43,7 +44,7 @@ pub struct Connection {
 
 pub(super) fn unknown_connection(conn: &ConnectionId) -> SyncError {
     SyncError::permanent(
-        "CONNECTION_UNKNOWN",
+        Code::CONNECTION_UNKNOWN,
         format!("Connection '{conn}' is not set up in this deployment. Run `focus-octopus connect` for it first."),
     )
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::error::SyncError;
 use super::progress::{Progress, Stage};
 use super::services::{Connection, Deployment};
+use crate::domain::Code;
 use crate::domain::matching::{Party, plan_matches};
 use crate::domain::{ConnectionId, CustomerRef, ExternalRelationId, FocusCustomerType, OctopusRelationId};
 use crate::focus::{Address, CompanyFilter, CompanyWrite, ContactFilter, Email, TypedAddress};
@@ -300,7 +301,7 @@ pub async fn import_relations(
     for relation_id in &plan.unmatched {
         let company = conn.focus.add_company(&company_from(&relations[relation_id])).await?;
         let customer = CustomerRef::new(FocusCustomerType::Company, company.id)
-            .map_err(|e| SyncError::permanent("FOCUS_ID_INVALID", e.to_string()))?;
+            .map_err(|e| SyncError::permanent(Code::FOCUS_ID_INVALID, e.to_string()))?;
         link(deployment, conn_id, &customer, *relation_id).await?;
         creating.step();
     }

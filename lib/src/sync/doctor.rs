@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::error::SyncError;
 use super::services::Deployment;
+use crate::domain::Code;
 use crate::domain::ConnectionId;
 use crate::octopus::{Operation, budget_day};
 
@@ -92,7 +93,7 @@ pub async fn doctor(
         Err(e) => checks.push(fail(
             "Focus authorisation and department",
             e.to_string(),
-            if crate::domain::Failure::code(&e) == "FOCUS_REAUTHORIZATION_REQUIRED" {
+            if crate::domain::Failure::code(&e) == Code::FOCUS_REAUTHORIZATION_REQUIRED {
                 "Run `focus-octopus connect-focus --redirect-uri <receiver-url>/oauth/callback` and approve."
             } else {
                 "Check the `focus-oauth` secret (README, Deploy steps 3–4), then `focus-octopus connect-focus`."

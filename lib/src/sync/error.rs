@@ -1,5 +1,6 @@
 //! Every failure a use case can end in, keeping the partner's or the store's own code and class.
 
+use crate::domain::Code;
 use crate::domain::booking::MappingError;
 use crate::domain::{ErrorClass, Failure};
 use crate::focus::FocusError;
@@ -19,14 +20,14 @@ pub enum SyncError {
     /// A rule of the sync itself, with its code and class.
     #[error("{message}")]
     Rule {
-        code: &'static str,
+        code: Code,
         message: String,
         class: ErrorClass,
     },
 }
 
 impl SyncError {
-    pub fn permanent(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn permanent(code: Code, message: impl Into<String>) -> Self {
         SyncError::Rule {
             code,
             message: message.into(),
@@ -34,7 +35,7 @@ impl SyncError {
         }
     }
 
-    pub fn transient(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn transient(code: Code, message: impl Into<String>) -> Self {
         SyncError::Rule {
             code,
             message: message.into(),
@@ -44,13 +45,13 @@ impl SyncError {
 }
 
 impl Failure for SyncError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             SyncError::Store(e) => e.code(),
             SyncError::Focus(e) => e.code(),
             SyncError::Octopus(e) => e.code(),
             SyncError::Mapping(e) => e.code(),
-            SyncError::Rule { code, .. } => code,
+            SyncError::Rule { code, .. } => *code,
         }
     }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::error::SyncError;
 use super::services::{Connection, Deployment};
+use crate::domain::Code;
 use crate::domain::customer::{clean_text, fact_language, read_vat, vat_type};
 use crate::domain::{CustomerRef, FocusCustomerType, OctopusRelationId};
 use crate::octopus::{Relation, RelationIdentification, RelationSearch, RelationUpsert};
@@ -41,7 +42,7 @@ pub(super) async fn ensure_customer(
             .find_map(|r| r.relation_identification_service_data.relation_key.map(|k| k.id))
             .ok_or_else(|| {
                 SyncError::transient(
-                    "OCTOPUS_RELATION_NOT_FOUND",
+                    Code::OCTOPUS_RELATION_NOT_FOUND,
                     format!("Octopus merged {customer} but does not list it yet; retried."),
                 )
             })?,
@@ -92,7 +93,7 @@ async fn relation_from_focus(
     let country = address.as_ref().and_then(|a| a.country.clone());
     let vat = read_vat(vat_number.as_deref().unwrap_or_default(), country.as_deref()).map_err(|invalid| {
         SyncError::permanent(
-            "CUSTOMER_VAT_NUMBER_INVALID",
+            Code::CUSTOMER_VAT_NUMBER_INVALID,
             format!(
                 "The VAT number of {} ({customer}) is refused: {invalid}. Nothing was sent to Octopus. Correct it \
                  on the customer in Focus, then run `focus-octopus resync --failed`.",

@@ -17,6 +17,7 @@ use super::journal::{JournalUse, bookyear_for, last_booked_in_octopus, reserve};
 use super::messages::DocumentMessage;
 use super::outcome::PushOutcome;
 use super::services::{Connection, Deployment};
+use crate::domain::Code;
 use crate::domain::{BookingKey, DocumentKind, DocumentState, Failure};
 use crate::octopus::{
     Balancing, BalancingKey, BookyearKey, FinancialDiversBooking, FinancialDiversBookingLine, OctopusError,
@@ -43,7 +44,7 @@ pub async fn book_focus_payment(deployment: &Deployment, message: &DocumentMessa
     let documents = deployment.store.documents();
     let Some(record) = documents.get(&conn.id, doc).await? else {
         return Err(SyncError::transient(
-            "DOCUMENT_NOT_POSTED_YET",
+            Code::DOCUMENT_NOT_POSTED_YET,
             format!("The {doc} is paid in Focus but not booked in Octopus yet; the payment follows once it is."),
         ));
     };
@@ -51,7 +52,7 @@ pub async fn book_focus_payment(deployment: &Deployment, message: &DocumentMessa
         DocumentState::Posted | DocumentState::NeedsReview => {}
         DocumentState::Pending | DocumentState::Posting => {
             return Err(SyncError::transient(
-                "DOCUMENT_NOT_POSTED_YET",
+                Code::DOCUMENT_NOT_POSTED_YET,
                 format!("The {doc} is paid in Focus but not booked in Octopus yet; the payment follows once it is."),
             ));
         }
@@ -63,7 +64,7 @@ pub async fn book_focus_payment(deployment: &Deployment, message: &DocumentMessa
     let mut state = record.payments.clone().unwrap_or_default();
     if state.pending.is_some() {
         return Err(SyncError::transient(
-            "PAYMENT_REGISTRATION_IN_FLIGHT",
+            Code::PAYMENT_REGISTRATION_IN_FLIGHT,
             format!("A payment of the {doc} is being registered in Focus by the puller; retried afterwards."),
         ));
     }
@@ -202,7 +203,7 @@ async fn book(
                 .set_payments(&conn.id, &record.document, read.as_ref(), &state, now)
                 .await?;
             return Err(SyncError::transient(
-                "OCTOPUS_SEQUENCE_MOVING",
+                Code::OCTOPUS_SEQUENCE_MOVING,
                 format!(
                     "Journal {} received another booking meanwhile; the payment is retried.",
                     key.journal

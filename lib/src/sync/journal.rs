@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::error::SyncError;
 use super::services::{Connection, Deployment};
+use crate::domain::Code;
 use crate::domain::{BookingKey, BookyearId, DocumentRef, JournalKey};
 use crate::store::{IntentGuard, JournalIntent, PostedAmounts};
 
@@ -30,7 +31,7 @@ pub(super) async fn bookyear_for(
         if let Some(by) = bookyears.iter().find(|b| b.covers(date)) {
             if by.closed {
                 return Err(SyncError::permanent(
-                    "OCTOPUS_BOOKYEAR_CLOSED",
+                    Code::OCTOPUS_BOOKYEAR_CLOSED,
                     format!(
                         "Octopus bookyear {} ({} – {}) is closed, so a document dated {date} cannot be booked. \
                          Book it by hand or reopen the bookyear, then resync.",
@@ -42,7 +43,7 @@ pub(super) async fn bookyear_for(
             }
             let period = by.period_of(date).ok_or_else(|| {
                 SyncError::permanent(
-                    "OCTOPUS_PERIOD_MISSING",
+                    Code::OCTOPUS_PERIOD_MISSING,
                     format!(
                         "Octopus bookyear {} has no period holding {date}. Check its periods in Octopus.",
                         by.id()
@@ -53,7 +54,7 @@ pub(super) async fn bookyear_for(
         }
     }
     Err(SyncError::permanent(
-        "OCTOPUS_BOOKYEAR_MISSING",
+        Code::OCTOPUS_BOOKYEAR_MISSING,
         format!("No Octopus bookyear covers {date}. Create the bookyear in Octopus, then resync the document."),
     ))
 }
@@ -122,7 +123,7 @@ pub(super) async fn reserve(
         }
     }
     Err(SyncError::transient(
-        "JOURNAL_BUSY",
+        Code::JOURNAL_BUSY,
         format!("Journal {journal} is being used by another document right now; retried later."),
     ))
 }
@@ -137,13 +138,13 @@ pub(super) async fn last_booked_in_octopus(
     let journals = conn.octopus.refresh_journals(bookyear).await?;
     let found = journals.iter().find(|j| j.journal_key == journal.as_str()).ok_or_else(|| {
         SyncError::permanent(
-            "OCTOPUS_JOURNAL_MISSING",
+            Code::OCTOPUS_JOURNAL_MISSING,
             format!("Octopus has no journal {journal} in bookyear {bookyear}. Choose an existing journal with `focus-octopus connect`."),
         )
     })?;
     match journal_use {
         JournalUse::Sales if !found.takes_sales_bookings() => Err(SyncError::permanent(
-            "OCTOPUS_JOURNAL_NOT_SALES",
+            Code::OCTOPUS_JOURNAL_NOT_SALES,
             format!(
                 "Octopus journal {journal} is not a sales journal that takes bookings (insertion type 1). Choose one \
                  with `focus-octopus connect`."
@@ -151,7 +152,7 @@ pub(super) async fn last_booked_in_octopus(
         )),
         JournalUse::Payments if !(found.journal_key.starts_with('F') || found.journal_key.starts_with('D')) => {
             Err(SyncError::permanent(
-                "OCTOPUS_JOURNAL_NOT_FINANCIAL",
+                Code::OCTOPUS_JOURNAL_NOT_FINANCIAL,
                 format!(
                     "Octopus journal {journal} is not a financial or diverse journal, so it cannot take payments. \
                      Choose an F or D journal as the payment journal."

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::error::SyncError;
 use super::services::Deployment;
+use crate::domain::Code;
 use crate::domain::ConnectionId;
 use crate::store::ConnectionConfig;
 
@@ -75,7 +76,7 @@ pub async fn map(
 ) -> Result<Mapped, SyncError> {
     if (tax_rate.is_none() || (vat_code.is_none() && ledger.is_none())) && default_ledger.is_none() {
         return Err(SyncError::permanent(
-            "ADMIN_BAD_COMMAND",
+            Code::ADMIN_BAD_COMMAND,
             format!(
                 "map needs --tax-rate <id> with --vat-code <code> and/or --ledger <account>, or --default-ledger \
                  <account>{}. `focus-octopus map-suggestions` lists the tax rates, their ids and the dossier's codes.",
@@ -101,7 +102,7 @@ pub async fn map(
         }
         if !rates.contains_key(rate) {
             return Err(SyncError::permanent(
-                "TAX_RATE_NOT_IN_DEPARTMENT",
+                Code::TAX_RATE_NOT_IN_DEPARTMENT,
                 format!(
                     "Tax rate {rate} is not a tax rate of this connection's Focus department ({department}). \
                      `focus-octopus map-suggestions` lists the department's rates with their ids."
@@ -118,7 +119,7 @@ pub async fn map(
             .any(|c| c.is_sales() && c.code == code);
         if !known {
             return Err(SyncError::permanent(
-                "OCTOPUS_VAT_CODE_MISSING",
+                Code::OCTOPUS_VAT_CODE_MISSING,
                 format!("'{code}' is not a sales VAT code of the dossier."),
             ));
         }
@@ -130,7 +131,7 @@ pub async fn map(
             .filter(|n| (700_000..=709_999).contains(n) && account.len() == 6)
             .ok_or_else(|| {
                 SyncError::permanent(
-                    "LEDGER_INVALID",
+                    Code::LEDGER_INVALID,
                     format!("{account} is not a 70… revenue account number (six digits, 700000 to 709999)."),
                 )
             })?;
@@ -144,7 +145,7 @@ pub async fn map(
             .or_else(|| bookyears.iter().max_by_key(|b| b.end_date))
             .ok_or_else(|| {
                 SyncError::permanent(
-                    "OCTOPUS_BOOKYEAR_MISSING",
+                    Code::OCTOPUS_BOOKYEAR_MISSING,
                     format!(
                         "The Octopus dossier has no bookyear (none covers {day}). Create the bookyear in Octopus, \
                          then map again."
@@ -159,7 +160,7 @@ pub async fn map(
             .any(|a| a.number == number);
         if !exists {
             return Err(SyncError::permanent(
-                "OCTOPUS_ACCOUNT_MISSING",
+                Code::OCTOPUS_ACCOUNT_MISSING,
                 format!(
                     "Account {account} does not exist in the Octopus dossier's bookyear {} ({} – {}). Create it in \
                      Octopus, or map an account that exists (`focus-octopus map-suggestions` lists them).",
@@ -184,7 +185,7 @@ pub async fn map(
         }
         (None, Some(_), _) | (None, _, Some(_)) => {
             return Err(SyncError::permanent(
-                "ADMIN_BAD_COMMAND",
+                Code::ADMIN_BAD_COMMAND,
                 "A VAT code or ledger needs the tax rate it is for.",
             ));
         }
@@ -254,7 +255,7 @@ pub async fn unmap(
 ) -> Result<Mapped, SyncError> {
     if tax_rate.is_none() && !default_ledger {
         return Err(SyncError::permanent(
-            "ADMIN_BAD_COMMAND",
+            Code::ADMIN_BAD_COMMAND,
             "unmap needs --tax-rate <id> (its VAT code and ledger are removed) or --default-ledger. \
              `focus-octopus map-suggestions` shows what is mapped.",
         ));
@@ -268,7 +269,7 @@ pub async fn unmap(
         let ledger = config.ledger_by_tax_rate.remove(rate);
         if code.is_none() && ledger.is_none() {
             return Err(SyncError::permanent(
-                "NOT_FOUND",
+                Code::NOT_FOUND,
                 format!(
                     "Tax rate {rate} has no mapping; nothing was changed. `focus-octopus map-suggestions` shows what is mapped."
                 ),

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Code;
 use crate::domain::{ConnectionId, DocumentKind, DocumentRef};
 use crate::focus::EventType;
 
@@ -122,7 +123,7 @@ pub async fn enqueue(
         .await
         .map_err(|e| {
             super::error::SyncError::transient(
-                "QUEUE_UNAVAILABLE",
+                Code::QUEUE_UNAVAILABLE,
                 format!(
                     "The documents queue did not take a message: {}",
                     aws_sdk_sqs::error::DisplayErrorContext(&e)

@@ -9,12 +9,13 @@ use chrono::{DateTime, Utc};
 use super::error::SyncError;
 use super::messages::{DocumentMessage, Trigger};
 use super::services::{Connection, Deployment};
+use crate::domain::Code;
 use crate::domain::Failure;
 use crate::store::{Pause, RunFailure, RunKind, RunReport};
 
 /// The codes that stop a whole connection instead of one document.
 pub fn stops_the_connection(e: &SyncError) -> bool {
-    e.code() == "FOCUS_REAUTHORIZATION_REQUIRED"
+    e.code() == Code::FOCUS_REAUTHORIZATION_REQUIRED
 }
 
 /// Pauses the connection for `e`. The caller that paused it stores and publishes the one report.
@@ -28,14 +29,14 @@ pub async fn pause(
     connection.forget_not_paused();
     let conn = &connection.id;
     let pause = Pause {
-        code: e.code().to_owned(),
+        code: e.code().to_string(),
         message: e.to_string(),
         since: now,
     };
     if !deployment.store.connections().pause(conn, &pause).await? {
         return Ok(());
     }
-    tracing::error!(connection = %conn, code = e.code(), "connection paused: {e}");
+    tracing::error!(connection = %conn, code = e.code().as_str(), "connection paused: {e}");
     let report = RunReport {
         id: uuid::Uuid::new_v4().to_string(),
         kind,

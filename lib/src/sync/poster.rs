@@ -84,12 +84,12 @@ pub async fn post_batch(deployment: &Deployment, batch: &[Queued]) -> Vec<String
                 message: error.message,
             }),
             Err(e) => {
-                tracing::warn!(connection = %message.connection, document = %message.document, code = e.code(),
+                tracing::warn!(connection = %message.connection, document = %message.document, code = e.code().as_str(),
                     "kept for a later attempt: {e}");
                 if !e.is_transient() {
                     report.failed.push(RunFailure {
                         document: Some(message.document.clone()),
-                        code: e.code().to_owned(),
+                        code: e.code().to_string(),
                         message: e.to_string(),
                     });
                 }

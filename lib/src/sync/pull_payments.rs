@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 
 use super::error::SyncError;
 use super::services::{Connection, Deployment};
+use crate::domain::Code;
 use crate::domain::{BookingKey, BookyearId, DocumentKind, DocumentState, Failure, JournalKey};
 use crate::focus::{FocusError, Money};
 use crate::octopus::{BalancingDetail, BalancingKey};
@@ -118,7 +119,7 @@ pub async fn pull_payments(
             Err(e) if e.is_transient() => return Err(e),
             Err(e) => pulled.failed.push(RunFailure {
                 document: Some(record.document.clone()),
-                code: e.code().to_owned(),
+                code: e.code().to_string(),
                 message: e.to_string(),
             }),
         }
@@ -188,7 +189,7 @@ async fn settle(
     if let Some(pending) = state.pending.clone() {
         if now - pending.started_at < PENDING_IN_FLIGHT {
             return Err(SyncError::transient(
-                "PAYMENT_REGISTRATION_IN_FLIGHT",
+                Code::PAYMENT_REGISTRATION_IN_FLIGHT,
                 format!("A payment of the {doc} is being registered in Focus by another run; checked on the next run."),
             ));
         }

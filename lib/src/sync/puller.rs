@@ -60,10 +60,10 @@ pub async fn run_puller(deployment: &Deployment, conn_id: &ConnectionId) -> Resu
     }
     let mut failures: Vec<RunFailure> = Vec::new();
     let mut fail = |e: SyncError| {
-        tracing::warn!(connection = %conn_id, code = e.code(), "puller step failed: {e}");
+        tracing::warn!(connection = %conn_id, code = e.code().as_str(), "puller step failed: {e}");
         failures.push(RunFailure {
             document: None,
-            code: e.code().to_owned(),
+            code: e.code().to_string(),
             message: e.to_string(),
         });
     };

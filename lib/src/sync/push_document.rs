@@ -18,6 +18,7 @@ pub use super::outcome::PushOutcome;
 use super::review::review_after_posting;
 use super::services::{Connection, Deployment};
 use super::source::{Fetched, FocusDocument, fetch};
+use crate::domain::Code;
 use crate::domain::booking::build_booking;
 use crate::domain::{BookingKey, DocumentKind, DocumentRef, DocumentState, Failure};
 use crate::octopus::{BuySellBooking, OctopusError};
@@ -63,7 +64,7 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
     {
         // The day's booking budget is spent: no Focus call for a booking that cannot be made before the reset.
         return Err(SyncError::transient(
-            "OCTOPUS_BUDGET_EXHAUSTED",
+            Code::OCTOPUS_BUDGET_EXHAUSTED,
             format!("Today's Octopus booking budget is spent; the document is booked after {until} (the reset)."),
         ));
     }
@@ -75,7 +76,7 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
         (Err(e), Begun::Current(_)) if e.is_transient() => return Err(e),
         (Err(e), Begun::Current(record)) => {
             // Already settled (posted, parked, skipped): its state stays; the message must not block the group.
-            tracing::warn!(connection = %conn.id, document = %doc, state = %record.state, code = e.code(),
+            tracing::warn!(connection = %conn.id, document = %doc, state = %record.state, code = e.code().as_str(),
                 "a settled document could not be read again: {e}");
             return Ok(PushOutcome::Unchanged);
         }
@@ -164,7 +165,7 @@ async fn settle_failure(
         return Ok(PushOutcome::Paused(e.to_string()));
     }
     let update = if e.is_transient() {
-        if e.code() == "OCTOPUS_BUDGET_EXHAUSTED" {
+        if e.code() == Code::OCTOPUS_BUDGET_EXHAUSTED {
             conn.close_bookings_until(crate::octopus::budget_resets_at(now));
         }
         DocumentUpdate::RetryLater(recorded.clone())
@@ -182,7 +183,7 @@ async fn settle_failure(
     if e.is_transient() {
         return Err(e);
     }
-    tracing::warn!(connection = %conn.id, document = %doc, code = e.code(), "document parked: {e}");
+    tracing::warn!(connection = %conn.id, document = %doc, code = e.code().as_str(), "document parked: {e}");
     Ok(PushOutcome::Failed(recorded))
 }
 
@@ -287,7 +288,7 @@ async fn post(
         }
     }
     Err(SyncError::transient(
-        "OCTOPUS_SEQUENCE_MOVING",
+        Code::OCTOPUS_SEQUENCE_MOVING,
         format!("Journal {journal} kept receiving other bookings while this document was posted; retried later."),
     ))
 }

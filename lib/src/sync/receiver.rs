@@ -16,6 +16,7 @@ use tokio::sync::Mutex;
 
 use super::messages::{DocumentMessage, Trigger};
 use super::services::{Deployment, SecretKind};
+use crate::domain::Code;
 use crate::domain::{ConnectionId, DocumentKind, DocumentRef};
 use crate::focus::{EventType, WebhookEvent, secrets_match};
 
@@ -64,7 +65,8 @@ pub struct Response {
     pub body: String,
 }
 
-fn respond(status: u16, code: &str, message: &str) -> Response {
+/// `code` is a failure's [`Code`] or, for an accepted call, `QUEUED` / `IGNORED`.
+fn respond(status: u16, code: impl serde::Serialize, message: &str) -> Response {
     Response {
         status,
         content_type: "application/json",
@@ -73,7 +75,7 @@ fn respond(status: u16, code: &str, message: &str) -> Response {
 }
 
 fn not_found() -> Response {
-    respond(404, "NOT_FOUND", "Nothing here.")
+    respond(404, Code::NOT_FOUND, "Nothing here.")
 }
 
 impl Receiver {
@@ -96,14 +98,14 @@ impl Receiver {
             Ok(conn) => match self.is_known(deployment, &conn).await {
                 Ok(true) => Some(conn),
                 Ok(false) => None,
-                Err(()) => return respond(503, "STORE_UNAVAILABLE", "Try again later."),
+                Err(()) => return respond(503, Code::STORE_UNAVAILABLE, "Try again later."),
             },
             Err(_) => None,
         };
         let expected = match &conn {
             Some(conn) => match self.secret(deployment, conn).await {
                 Ok(secret) => secret,
-                Err(()) => return respond(503, "SECRET_UNAVAILABLE", "Try again later."),
+                Err(()) => return respond(503, Code::SECRET_UNAVAILABLE, "Try again later."),
             },
             None => None,
         };
@@ -120,7 +122,7 @@ impl Receiver {
             Err(e) => {
                 return respond(
                     400,
-                    "WEBHOOK_UNREADABLE",
+                    Code::WEBHOOK_UNREADABLE,
                     &format!("The webhook body is not usable: {e}."),
                 );
             }
@@ -136,14 +138,18 @@ impl Receiver {
             EventType::Other(_) => return respond(200, "IGNORED", "This event type is not synchronised."),
         };
         let Ok(document) = DocumentRef::new(kind, event.subject.id.clone()) else {
-            return respond(400, "WEBHOOK_UNREADABLE", "The webhook's subject.id is not a Focus id.");
+            return respond(
+                400,
+                Code::WEBHOOK_UNREADABLE,
+                "The webhook's subject.id is not a Focus id.",
+            );
         };
         let message = DocumentMessage::new(conn, document, Trigger::Focus(event.event));
         match super::messages::enqueue(deployment, &message, deployment.clock.now()).await {
             Ok(()) => respond(200, "QUEUED", "Received."),
             Err(e) => {
                 tracing::error!(connection = %message.connection, "{e}");
-                respond(503, "QUEUE_UNAVAILABLE", "Not accepted now; please retry.")
+                respond(503, Code::QUEUE_UNAVAILABLE, "Not accepted now; please retry.")
             }
         }
     }
@@ -174,17 +180,23 @@ impl Receiver {
                 "Not connected",
                 &format!("This link cannot be used ({why}). Run `focus-octopus connect-focus` again for a new one."),
             ),
-            Err(e) if crate::domain::Failure::code(&e) == "FOCUS_ACCOUNT_CHANGED" => {
-                tracing::warn!(code = "FOCUS_ACCOUNT_CHANGED", "OAuth callback refused: {e}");
+            Err(e) if crate::domain::Failure::code(&e) == Code::FOCUS_ACCOUNT_CHANGED => {
+                tracing::warn!(
+                    code = Code::FOCUS_ACCOUNT_CHANGED.as_str(),
+                    "OAuth callback refused: {e}"
+                );
                 // The sentence names both account ids (not secrets) and the flag that allows the switch.
                 page(
                     409,
                     "Not connected: another Focus account",
-                    &format!("FOCUS_ACCOUNT_CHANGED: {e}"),
+                    &format!("{}: {e}", Code::FOCUS_ACCOUNT_CHANGED),
                 )
             }
             Err(e) => {
-                tracing::warn!(code = crate::domain::Failure::code(&e), "OAuth callback failed: {e}");
+                tracing::warn!(
+                    code = crate::domain::Failure::code(&e).as_str(),
+                    "OAuth callback failed: {e}"
+                );
                 page(
                     502,
                     "Not connected",
@@ -255,8 +267,8 @@ enum BodyRefused {
 impl BodyRefused {
     fn response(self) -> Response {
         match self {
-            BodyRefused::TooLarge => respond(413, "WEBHOOK_TOO_LARGE", "The body is larger than 64 KiB."),
-            BodyRefused::NotBase64 => respond(400, "WEBHOOK_UNREADABLE", "The body is not valid base64."),
+            BodyRefused::TooLarge => respond(413, Code::WEBHOOK_TOO_LARGE, "The body is larger than 64 KiB."),
+            BodyRefused::NotBase64 => respond(400, Code::WEBHOOK_UNREADABLE, "The body is not valid base64."),
         }
     }
 }

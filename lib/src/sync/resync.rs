@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::error::SyncError;
 use super::messages::{DocumentMessage, Trigger, enqueue};
 use super::services::Deployment;
+use crate::domain::Code;
 use crate::domain::{ConnectionId, DocumentKind, DocumentRef, DocumentState};
 use crate::focus::{CreditNoteFilter, InvoiceFilter, InvoiceStatus};
 use crate::store::DocumentUpdate;
@@ -52,7 +53,7 @@ pub async fn resync(
                     Ok(()) => {}
                     Err(crate::focus::FocusError::NotFound { .. }) => {
                         return Err(SyncError::permanent(
-                            "NOT_FOUND",
+                            Code::NOT_FOUND,
                             format!(
                                 "Focus does not know {doc}; nothing was resynced. Check the id in Focus (`focus-octopus \
                                  status` lists the documents the sync knows, as the commands take them)."

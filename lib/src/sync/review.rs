@@ -9,6 +9,7 @@ use super::journal::bookyear_for;
 use super::outcome::PushOutcome;
 use super::services::{Connection, Deployment};
 use super::source::{Fetched, FocusDocument, fetch};
+use crate::domain::Code;
 use crate::domain::booking::build_booking;
 use crate::domain::{DocumentKind, DocumentRef, DocumentState, Failure};
 use crate::store::{ConnectionConfig, DocumentRecord, DocumentUpdate, PostedAmounts};
@@ -48,13 +49,13 @@ pub async fn mark_reviewed(
     let documents = deployment.store.documents();
     let record = documents.get(conn_id, doc).await?.ok_or_else(|| {
         SyncError::permanent(
-            "NOT_FOUND",
+            Code::NOT_FOUND,
             format!("The sync has no record of the {doc}; `focus-octopus status` lists those needing review."),
         )
     })?;
     if record.state != DocumentState::NeedsReview {
         return Err(SyncError::permanent(
-            "DOCUMENT_STATE_REFUSED",
+            Code::DOCUMENT_STATE_REFUSED,
             format!("The {doc} is {}, not needs_review; nothing was changed.", record.state),
         ));
     }

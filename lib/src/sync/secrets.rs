@@ -5,6 +5,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::error::SyncError;
+use crate::domain::Code;
 
 /// The three secrets of a connection.
 #[derive(Debug, Clone, Copy)]
@@ -96,11 +97,11 @@ impl OctopusSecret {
         );
         Self::parse(secrecy::ExposeSecret::expose_secret(secret)).map_err(|problem| match problem {
             OctopusSecretProblem::NotTheShape => SyncError::permanent(
-                "OCTOPUS_SECRET_INVALID",
+                Code::OCTOPUS_SECRET_INVALID,
                 format!("The secret {name} must hold {{\"user\", \"password\", \"software_house_uuid\"}}: {fix}."),
             ),
             OctopusSecretProblem::Unfilled(empty) => SyncError::permanent(
-                "OCTOPUS_SECRET_UNFILLED",
+                Code::OCTOPUS_SECRET_UNFILLED,
                 format!(
                     "The secret {name} is still the stack's placeholder ({} empty): {fix}.",
                     empty.join(", ")

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use super::error::SyncError;
 use crate::clock::SharedClock;
 use crate::config::{Config, Env, MissingVariables};
+use crate::domain::Code;
 use crate::domain::ConnectionId;
 use crate::focus::{FocusClient, FocusEndpoints};
 use crate::octopus::{DailyLimits, OctopusClient, OctopusCredentials};
@@ -153,7 +154,7 @@ impl Deployment {
                     .is_some_and(|s| s.is_resource_not_found_exception())
                 {
                     SyncError::permanent(
-                        "SECRET_MISSING",
+                        Code::SECRET_MISSING,
                         format!(
                             "The secret {name} does not exist. The stack creates the first connection's secrets; for \
                              another connection create it: {}.",
@@ -162,7 +163,7 @@ impl Deployment {
                     )
                 } else {
                     SyncError::transient(
-                        "SECRET_UNAVAILABLE",
+                        Code::SECRET_UNAVAILABLE,
                         format!("Secrets Manager could not read {name}; retried."),
                     )
                 }

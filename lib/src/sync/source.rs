@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use super::error::SyncError;
 use super::services::Connection;
+use crate::domain::Code;
 use crate::domain::booking::{SourceDocument, SourceLine};
 use crate::domain::{CustomerRef, DocumentKind, DocumentRef, FocusCustomerType};
 use crate::focus::{CreditNote, FocusError, Invoice, InvoiceStatus};
@@ -53,12 +54,12 @@ pub(super) fn customer_of(customer: &crate::focus::Ref) -> Result<CustomerRef, S
         "contact" => FocusCustomerType::Contact,
         other => {
             return Err(SyncError::permanent(
-                "FOCUS_CUSTOMER_UNKNOWN_TYPE",
+                Code::FOCUS_CUSTOMER_UNKNOWN_TYPE,
                 format!("The document's customer is a '{other}', not a company or contact; book it by hand."),
             ));
         }
     };
-    CustomerRef::new(kind, customer.id.clone()).map_err(|e| SyncError::permanent("FOCUS_ID_INVALID", e.to_string()))
+    CustomerRef::new(kind, customer.id.clone()).map_err(|e| SyncError::permanent(Code::FOCUS_ID_INVALID, e.to_string()))
 }
 
 fn lines_of(groups: &[crate::focus::GroupedLines]) -> Vec<SourceLine> {

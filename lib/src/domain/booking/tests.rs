@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::Code;
 use rust_decimal_macros::dec;
 
 fn rates() -> HashMap<String, TaxRateInfo> {
@@ -67,7 +68,7 @@ fn values_a_bookkeeper_would_not_book_are_refused_before_anything_is_sent() {
         dec!(-121),
     );
     let refused = build_booking(&negative, &mapping).unwrap_err();
-    assert_eq!(refused.code(), "DOCUMENT_NEGATIVE_TOTAL");
+    assert_eq!(refused.code(), Code::DOCUMENT_NEGATIVE_TOTAL);
     assert!(refused.to_string().contains("credit note"), "{refused}");
     let credit_note = SourceDocument {
         kind: DocumentKind::CreditNote,
@@ -85,7 +86,7 @@ fn values_a_bookkeeper_would_not_book_are_refused_before_anything_is_sent() {
     );
     discounted.discount_percentages = vec![dec!(10), dec!(120)];
     let refused = build_booking(&discounted, &mapping).unwrap_err();
-    assert_eq!(refused.code(), "DOCUMENT_DISCOUNT_OVER_100");
+    assert_eq!(refused.code(), Code::DOCUMENT_DISCOUNT_OVER_100);
     assert!(refused.to_string().contains("120 %"), "{refused}");
 
     assert_eq!(MAX_AMOUNT, dec!(9999999999999.99));
@@ -95,7 +96,7 @@ fn values_a_bookkeeper_would_not_book_are_refused_before_anything_is_sent() {
         dec!(12100000000000),
     );
     let refused = build_booking(&huge, &mapping).unwrap_err();
-    assert_eq!(refused.code(), "DOCUMENT_AMOUNT_OUT_OF_RANGE");
+    assert_eq!(refused.code(), Code::DOCUMENT_AMOUNT_OUT_OF_RANGE);
     assert!(refused.to_string().contains("12100000000000"), "{refused}");
     let largest = doc(
         vec![line("r21", dec!(1000000000000))],
@@ -195,7 +196,7 @@ fn unmapped_rates_and_missing_accounts_are_named_with_the_fix() {
         dec!(10.6),
     );
     let err = build_booking(&d, &m).unwrap_err();
-    assert_eq!(err.code(), "VAT_RATE_UNMAPPED");
+    assert_eq!(err.code(), Code::VAT_RATE_UNMAPPED);
     assert!(err.to_string().contains("'6%'") && err.to_string().contains("focus-octopus map"));
 
     let mut m = mapping();
@@ -219,7 +220,7 @@ fn totals_that_do_not_add_up_are_refused() {
     );
     assert_eq!(
         build_booking(&d, &mapping()).unwrap_err().code(),
-        "FOCUS_TOTALS_INCONSISTENT"
+        Code::FOCUS_TOTALS_INCONSISTENT
     );
 }
 

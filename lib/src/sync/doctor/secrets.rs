@@ -4,13 +4,15 @@
 use secrecy::ExposeSecret;
 
 use super::{Check, fail, pass};
+use crate::domain::Code;
 use crate::domain::{ConnectionId, Failure};
 use crate::focus::FocusOAuthSecret;
 use crate::sync::services::{Deployment, OctopusSecret, OctopusSecretProblem, SecretKind};
 
-/// The codes of the two findings only `doctor` makes (the others are the codes the sync fails with).
-const FOCUS_NOT_AUTHORISED: &str = "FOCUS_NOT_AUTHORISED";
-const WEBHOOK_SECRET_WEAK: &str = "WEBHOOK_SECRET_WEAK";
+/// The codes of the findings only `doctor` makes (the others are the codes the sync fails with).
+const FOCUS_CLIENT_MISSING: Code = Code::FOCUS_CLIENT_MISSING;
+const FOCUS_NOT_AUTHORISED: Code = Code::FOCUS_NOT_AUTHORISED;
+const WEBHOOK_SECRET_WEAK: Code = Code::WEBHOOK_SECRET_WEAK;
 
 /// The shortest webhook secret accepted: it is the only thing that tells a webhook from Focus from anyone's.
 pub const WEBHOOK_SECRET_MIN_LEN: usize = 32;
@@ -28,7 +30,7 @@ pub async fn checks(deployment: &Deployment, conn: &ConnectionId) -> (Vec<Check>
         };
         let text = match deployment.read_secret(conn, kind).await {
             Ok(text) => text,
-            Err(e) if e.code() == "SECRET_MISSING" => {
+            Err(e) if e.code() == Code::SECRET_MISSING => {
                 checks.push(fail(&title, "it does not exist", kind.create_command(&name)));
                 continue;
             }
@@ -53,13 +55,17 @@ pub async fn checks(deployment: &Deployment, conn: &ConnectionId) -> (Vec<Check>
                 }
                 Err(OctopusSecretProblem::NotTheShape) => fail(
                     &title,
-                    "OCTOPUS_SECRET_INVALID: it is not the JSON {\"user\", \"password\", \"software_house_uuid\"}",
+                    format!(
+                        "{}: it is not the JSON {{\"user\", \"password\", \"software_house_uuid\"}}",
+                        Code::OCTOPUS_SECRET_INVALID
+                    ),
                     format!("{} (README, Deploy step 4)", kind.fill_command(&name)),
                 ),
                 Err(OctopusSecretProblem::Unfilled(empty)) => fail(
                     &title,
                     format!(
-                        "OCTOPUS_SECRET_UNFILLED: still the stack's placeholder ({} empty); no login was sent",
+                        "{}: still the stack's placeholder ({} empty); no login was sent",
+                        Code::OCTOPUS_SECRET_UNFILLED,
                         empty.join(", ")
                     ),
                     format!("{} (README, Deploy step 4)", kind.fill_command(&name)),
@@ -81,14 +87,17 @@ fn focus_shape(title: &str, name: &str, text: &str) -> Check {
     let Ok(secret) = serde_json::from_str::<FocusOAuthSecret>(text) else {
         return fail(
             title,
-            "FOCUS_SECRET_INVALID: it is not the JSON {\"client_id\", \"client_secret\", …}",
+            format!(
+                "{}: it is not the JSON {{\"client_id\", \"client_secret\", …}}",
+                Code::FOCUS_SECRET_INVALID
+            ),
             fill,
         );
     };
     if secret.client_id.trim().is_empty() || secret.client_secret.trim().is_empty() {
         return fail(
             title,
-            "FOCUS_CLIENT_MISSING: the integration's client_id or client_secret is empty",
+            format!("{FOCUS_CLIENT_MISSING}: the integration's client_id or client_secret is empty"),
             fill,
         );
     }
