@@ -674,3 +674,59 @@ async fn a_reconciled_purchase_invoice_in_the_same_feed_is_left_alone() {
     assert_eq!(amounts(&world, &ids[0]), [dec!(121)]);
     assert_eq!(world.focus.count("invoices.registerPayment"), 1);
 }
+
+/// Both booking kinds answer `-13` through one function (`journal::follow_refused_number`): when the refused number
+/// holds our own booking, it is found and used, never booked again under the next number.
+#[tokio::test]
+async fn a_payment_booking_whose_answer_was_lost_is_found_under_its_number_not_booked_twice() {
+    let mut config = focus_octopus_tests::push_world::push_config();
+    config.options.payment_journal = Some(focus_octopus::domain::JournalKey::new("F1").unwrap());
+    let world = PushWorld::start_with(config).await;
+    let ids = posted_invoices(&world, 1).await;
+    let paid_at = chrono::DateTime::parse_from_rfc3339("2026-03-12T10:00:00+01:00")
+        .unwrap()
+        .to_utc();
+    world
+        .octopus
+        .commit_then_drop(Operation::InsertFinancialDiversBooking, 1);
+    world.focus.pay_in_focus(&ids[0], dec!(121), paid_at).await;
+    for _ in 0..5 {
+        world.pump(20).await;
+        world.clock.advance(Duration::minutes(6));
+    }
+
+    let attempts: Vec<(i64, u16)> = world
+        .octopus
+        .received()
+        .iter()
+        .filter(|r| r.operation == Operation::InsertFinancialDiversBooking)
+        .filter_map(|r| {
+            let nr = r.body["financialDiversBookingServiceData"]["documentSequenceNr"].as_i64()?;
+            Some((nr, r.status))
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [(1, 201), (1, 400)],
+        "the retry under 1 is refused, and nothing is sent under 2"
+    );
+    let in_f1: Vec<i32> = world
+        .octopus
+        .bookings(DOSSIER)
+        .into_iter()
+        .filter(|b| b.0.journal == "F1")
+        .map(|b| b.0.document_nr)
+        .collect();
+    assert_eq!(in_f1, [1]);
+    let balanced: Vec<_> = world.octopus.state().dossiers[&DOSSIER]
+        .balancings
+        .iter()
+        .filter(|b| b.debet.1 == "V1")
+        .map(|b| (b.credit.1.clone(), b.credit.2, b.amount))
+        .collect();
+    assert_eq!(
+        balanced,
+        [("F1".to_owned(), 1, dec!(121))],
+        "the found booking is the one balanced"
+    );
+}

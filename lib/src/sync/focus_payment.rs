@@ -8,12 +8,12 @@
 //! balanced amount is recorded and counted as registered, so the puller neither registers it in Focus again nor
 //! mistakes our own registration's webhook for a Focus payment.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Europe::Brussels;
 use rust_decimal::Decimal;
 
 use super::error::SyncError;
-use super::journal::{JournalUse, bookyear_for, last_booked_in_octopus, reserve};
+use super::journal::{JournalUse, NumberRefused, bookyear_for, follow_refused_number, reserve};
 use super::messages::DocumentMessage;
 use super::outcome::PushOutcome;
 use super::services::{Connection, Deployment};
@@ -176,39 +176,21 @@ async fn book(
     let now = deployment.clock.now();
     match conn.octopus.insert_financial_divers_booking(&booking).await {
         Ok(()) => {}
-        Err(OctopusError::IllegalSequence { last_booked, .. })
-            if last_booked.is_some_and(|last| last >= key.document_nr as i32)
-                && found(conn, record, key, pending).await? => {}
         Err(OctopusError::IllegalSequence { last_booked, .. }) => {
-            // The number went to another booking: follow Octopus; the next attempt reserves again. A message that
-            // does not state the last number is never read as 0: the journal is read again instead.
-            let last = match last_booked {
-                Some(last) if last >= 0 => last as u32,
-                _ => last_booked_in_octopus(conn, key.bookyear, &key.journal, JournalUse::Payments).await?,
-            };
-            journals
-                .resynchronise(&conn.id, key.bookyear, &key.journal, last, now)
-                .await?;
-            let mut state = record.payments.clone().unwrap_or_default();
-            let read = deployment
-                .store
-                .documents()
-                .get(&conn.id, &record.document)
-                .await?
-                .and_then(|r| r.payments);
-            state.focus_pending = None;
-            deployment
-                .store
-                .documents()
-                .set_payments(&conn.id, &record.document, read.as_ref(), &state, now)
-                .await?;
-            return Err(SyncError::transient(
-                Code::OCTOPUS_SEQUENCE_MOVING,
-                format!(
-                    "Journal {} received another booking meanwhile; the payment is retried.",
-                    key.journal
-                ),
-            ));
+            let refused = follow_refused_number(
+                deployment,
+                conn,
+                (key, JournalUse::Payments),
+                last_booked,
+                now,
+                async || Ok(found(conn, record, key, pending).await?.then_some(())),
+            )
+            .await?;
+            if let NumberRefused::Taken = refused {
+                // The number went to another booking: the counter follows Octopus; the next attempt reserves again.
+                return Err(give_back(deployment, conn, record, key, now).await?);
+            }
+            // Ours: an earlier attempt's booking went in; go on as if this one had.
         }
         Err(e) => return Err(e.into()),
     }
@@ -217,6 +199,36 @@ async fn book(
         .await?;
     conn.remember_last_booked(key.bookyear, &key.journal, Some(key.document_nr));
     Ok(())
+}
+
+/// Forgets the pending payment booking whose number went to another booking, so the next attempt reserves again.
+async fn give_back(
+    deployment: &Deployment,
+    conn: &Connection,
+    record: &DocumentRecord,
+    key: &BookingKey,
+    now: DateTime<Utc>,
+) -> Result<SyncError, SyncError> {
+    let mut state = record.payments.clone().unwrap_or_default();
+    let read = deployment
+        .store
+        .documents()
+        .get(&conn.id, &record.document)
+        .await?
+        .and_then(|r| r.payments);
+    state.focus_pending = None;
+    deployment
+        .store
+        .documents()
+        .set_payments(&conn.id, &record.document, read.as_ref(), &state, now)
+        .await?;
+    Ok(SyncError::transient(
+        Code::OCTOPUS_SEQUENCE_MOVING,
+        format!(
+            "Journal {} received another booking meanwhile; the payment is retried.",
+            key.journal
+        ),
+    ))
 }
 
 async fn found(

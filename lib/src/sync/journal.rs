@@ -163,6 +163,44 @@ pub(super) async fn last_booked_in_octopus(
     }
 }
 
+/// What a `-13` refusal of a booking's number turned out to mean.
+pub(super) enum NumberRefused<T> {
+    /// The number holds our own booking: an earlier attempt went in and its answer was lost.
+    Ours { found: T, last: u32 },
+    /// Another booking holds it (or Octopus is behind us): the counter now follows Octopus's last number.
+    Taken,
+}
+
+/// The one answer to `-13`, for sales and payment bookings alike. Octopus's last number is the one its message
+/// states, or the journal read again when it states none (never read as 0); when that number covers ours,
+/// `find_ours` looks for our own booking; otherwise the counter (stored and remembered) follows Octopus, and the
+/// caller tries under the next number.
+pub(super) async fn follow_refused_number<T>(
+    deployment: &Deployment,
+    conn: &Connection,
+    (key, journal_use): (&BookingKey, JournalUse),
+    stated: Option<i32>,
+    now: DateTime<Utc>,
+    find_ours: impl AsyncFnOnce() -> Result<Option<T>, SyncError>,
+) -> Result<NumberRefused<T>, SyncError> {
+    let last = match stated {
+        Some(last) if last >= 0 => last as u32,
+        _ => last_booked_in_octopus(conn, key.bookyear, &key.journal, journal_use).await?,
+    };
+    if last >= key.document_nr
+        && let Some(found) = find_ours().await?
+    {
+        return Ok(NumberRefused::Ours { found, last });
+    }
+    deployment
+        .store
+        .journals()
+        .resynchronise(&conn.id, key.bookyear, &key.journal, last, now)
+        .await?;
+    conn.remember_last_booked(key.bookyear, &key.journal, Some(last));
+    Ok(NumberRefused::Taken)
+}
+
 /// Our booking among the journal's recent bookings, by reference and (for a recent intent) number.
 pub(super) async fn find_own_booking(
     conn: &Connection,

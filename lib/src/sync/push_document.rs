@@ -11,7 +11,8 @@ use super::draft::{mapping_for, posted_amounts};
 use super::error::SyncError;
 use super::export_customer::ensure_customer;
 use super::journal::{
-    JournalUse, booking_comment, bookyear_for, complete, confirm, find_own_booking, last_booked_in_octopus, reserve,
+    JournalUse, NumberRefused, booking_comment, bookyear_for, complete, confirm, find_own_booking,
+    follow_refused_number, reserve,
 };
 use super::messages::{DocumentMessage, Trigger};
 pub use super::outcome::PushOutcome;
@@ -254,23 +255,20 @@ async fn post(
                 return Ok(PushOutcome::Posted(key));
             }
             Err(OctopusError::IllegalSequence { last_booked, .. }) => {
-                let last = match last_booked {
-                    Some(last) if last >= 0 => last as u32,
-                    _ => last_booked_in_octopus(conn, bookyear, &journal, JournalUse::Sales).await?,
-                };
-                if last >= intent.document_nr
-                    && let Some(found) = find_own_booking(conn, bookyear, &journal, &draft.reference, &intent).await?
-                {
+                let refused = follow_refused_number(
+                    deployment,
+                    conn,
+                    (&key, JournalUse::Sales),
+                    last_booked,
+                    now,
+                    async || find_own_booking(conn, bookyear, &journal, &draft.reference, &intent).await,
+                )
+                .await?;
+                if let NumberRefused::Ours { found, last } = refused {
                     let confirmed = confirm(deployment, conn, &intent, found, last, &key, &amounts, now).await?;
                     return Ok(PushOutcome::Confirmed(confirmed));
                 }
-                // Someone else's booking holds the number (or Octopus is behind us): follow Octopus and retry.
-                deployment
-                    .store
-                    .journals()
-                    .resynchronise(&conn.id, bookyear, &journal, last, now)
-                    .await?;
-                conn.remember_last_booked(bookyear, &journal, Some(last));
+                // Someone else's booking holds the number (or Octopus is behind us): retry under the next one.
             }
             Err(e) if e.is_transient() => {
                 // The intent stays: the next attempt reuses the number, so a booking that went in is found.
