@@ -4,6 +4,7 @@
 
 pub mod aws_local;
 pub mod counting;
+pub mod event_source;
 pub mod fixtures;
 pub mod logs;
 pub mod push_world;

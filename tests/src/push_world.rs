@@ -1,13 +1,12 @@
 //! The whole push flow on one machine: moto (DynamoDB, SQS FIFO from the template, Secrets Manager), both
 //! simulators on one manual clock, the real receiver behind a Function URL emulator (the Focus simulator posts its
-//! webhooks there), and an SQS event-source emulator that feeds the real poster real `SqsEvent` batches and honours
-//! `batchItemFailures` the way Lambda's event source mapping does.
+//! webhooks there), and the SQS event source ([`crate::event_source`]) that feeds the real poster real `SqsEvent`
+//! batches and honours `batchItemFailures` the way Lambda's event source mapping does.
 
 use std::sync::Arc;
 
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
-use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_sqs::types::MessageSystemAttributeName;
+use aws_lambda_events::event::sqs::SqsBatchResponse;
 use axum::Router;
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
@@ -20,6 +19,8 @@ use focus_octopus::sync::receiver::Receiver;
 use focus_octopus::sync::services::Deployment;
 use serde_json::json;
 
+pub use crate::event_source::{Batch, sqs_event};
+use crate::event_source::{EventSource, kept_ids};
 use crate::focus_sim::{self, FocusSim, rates};
 use crate::http_server::{Served, serve};
 use crate::octopus_sim::{self, OctopusSim};
@@ -59,22 +60,6 @@ pub fn push_config() -> ConnectionConfig {
     .collect();
     config.default_ledger_account = Some("700000".into());
     config
-}
-
-/// One received batch: the SQS messages and the event built from them.
-pub struct Batch {
-    pub messages: Vec<aws_sdk_sqs::types::Message>,
-    pub event: SqsEvent,
-}
-
-impl Batch {
-    pub fn len(&self) -> usize {
-        self.messages.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
-    }
 }
 
 /// What one run of the event-source emulator did.
@@ -194,64 +179,30 @@ impl PushWorld {
         pumped
     }
 
+    /// The documents queue's event source (the same emulator the demo and the tools use).
+    pub fn events(&self) -> EventSource {
+        EventSource::new(self.aws.sqs.clone(), &self.aws.documents_queue_url)
+    }
+
     /// The visibility timeout of these messages is over.
     pub async fn make_all_visible(&self, handles: &[String]) {
-        for handle in handles {
-            self.make_visible(handle).await;
-        }
+        self.events().visible_after(handles, 0).await.expect("moto answers");
     }
 
     /// [`Self::settle`], except that kept messages are only collected (to be made visible later).
-    pub async fn settle_later(
-        &self,
-        batch: &Batch,
-        response: &aws_lambda_events::event::sqs::SqsBatchResponse,
-        kept: &mut Vec<String>,
-    ) {
-        for m in &batch.messages {
-            let handle = m.receipt_handle().unwrap_or_default();
-            if response
-                .batch_item_failures
-                .iter()
-                .any(|f| Some(f.item_identifier.as_str()) == m.message_id())
-            {
-                kept.push(handle.to_owned());
-            } else {
-                self.aws
-                    .sqs
-                    .delete_message()
-                    .queue_url(&self.aws.documents_queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .expect("moto answers");
-            }
-        }
+    pub async fn settle_later(&self, batch: &Batch, response: &SqsBatchResponse, kept: &mut Vec<String>) {
+        let handles = self.events().settle(batch, &kept_ids(response)).await;
+        kept.extend(handles.expect("moto answers"));
     }
 
     /// One receive of up to 10 messages (in queue order) as the SQS event Lambda would deliver; `None` if empty.
     pub async fn receive_batch(&self) -> Option<Batch> {
-        let received = self
-            .aws
-            .sqs
-            .receive_message()
-            .queue_url(&self.aws.documents_queue_url)
-            .max_number_of_messages(10)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .expect("moto answers");
-        let messages = received.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return None;
-        }
-        let event: SqsEvent = serde_json::from_value(sqs_event(&messages)).expect("an SQS event");
-        Some(Batch { messages, event })
+        self.events().receive().await.expect("moto answers")
     }
 
     /// What Lambda does with the poster's answer: acknowledged records are deleted, `batchItemFailures` become
     /// visible again (their visibility timeout is over at once: the tests' clock is not SQS's).
-    pub async fn settle(&self, batch: &Batch, response: &aws_lambda_events::event::sqs::SqsBatchResponse) {
+    pub async fn settle(&self, batch: &Batch, response: &SqsBatchResponse) {
         let mut kept = Vec::new();
         self.settle_later(batch, response, &mut kept).await;
         self.make_all_visible(&kept).await;
@@ -260,21 +211,7 @@ impl PushWorld {
     /// The poster died during `batch`: nothing was acknowledged, every message comes back after its visibility
     /// timeout.
     pub async fn abandon(&self, batch: &Batch) {
-        for m in &batch.messages {
-            self.make_visible(m.receipt_handle().unwrap_or_default()).await;
-        }
-    }
-
-    async fn make_visible(&self, handle: &str) {
-        self.aws
-            .sqs
-            .change_message_visibility()
-            .queue_url(&self.aws.documents_queue_url)
-            .receipt_handle(handle)
-            .visibility_timeout(0)
-            .send()
-            .await
-            .expect("moto answers");
+        self.events().abandon(batch).await.expect("moto answers");
     }
 
     /// Another instance of the functions: same stack, its own clients and caches (a second Lambda sandbox).
@@ -289,26 +226,6 @@ impl PushWorld {
             .await
             .expect("moto answers")
     }
-}
-
-/// The SQS event JSON Lambda's event source mapping delivers for these received messages.
-pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> serde_json::Value {
-    let records: Vec<serde_json::Value> = messages
-        .iter()
-        .map(|m| {
-            let attributes: serde_json::Map<String, serde_json::Value> = m
-                .attributes()
-                .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), json!(v))).collect())
-                .unwrap_or_default();
-            json!({
-                "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
-                "attributes": attributes, "messageAttributes": {}, "md5OfBody": m.md5_of_body(),
-                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:000000000000:documents.fifo",
-                "awsRegion": "eu-west-1",
-            })
-        })
-        .collect();
-    json!({ "Records": records })
 }
 
 /// A Function URL in front of the receiver: turns an HTTP request into the real event type and back.
