@@ -46,6 +46,33 @@ async fn posted_invoices(world: &PushWorld, n: usize) -> Vec<String> {
     ids
 }
 
+/// A world that books Focus payments in journal F1, with `n` invoices posted.
+async fn with_payment_journal(n: usize) -> (PushWorld, Vec<String>) {
+    let mut config = focus_octopus_tests::push_world::push_config();
+    config.options.payment_journal = Some(focus_octopus::domain::JournalKey::new("F1").unwrap());
+    let world = PushWorld::start_with(config).await;
+    let ids = posted_invoices(&world, n).await;
+    (world, ids)
+}
+
+/// The document numbers booked in `journal` of the standard dossier.
+fn numbers_in(world: &PushWorld, journal: &str) -> Vec<i32> {
+    world
+        .octopus
+        .bookings(DOSSIER)
+        .into_iter()
+        .filter(|b| b.0.journal == journal)
+        .map(|b| b.0.document_nr)
+        .collect()
+}
+
+/// When the payments registered in Focus in these tests were made.
+fn focus_paid_at() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-03-12T10:00:00+01:00")
+        .unwrap()
+        .to_utc()
+}
+
 async fn run(world: &PushWorld) -> focus_octopus::sync::puller::PullRun {
     world.clock.advance(Duration::minutes(30));
     run_puller(&world.deployment, &world.conn).await.expect("a run")
@@ -260,10 +287,7 @@ async fn a_day_of_scheduled_runs_stays_within_every_octopus_daily_limit() {
 
 #[tokio::test]
 async fn a_payment_made_in_focus_is_booked_and_balanced_in_octopus_once_and_ours_do_not_bounce() {
-    let mut config = focus_octopus_tests::push_world::push_config();
-    config.options.payment_journal = Some(focus_octopus::domain::JournalKey::new("F1").unwrap());
-    let world = PushWorld::start_with(config).await;
-    let ids = posted_invoices(&world, 2).await;
+    let (world, ids) = with_payment_journal(2).await;
     let ours = |id: &str| {
         world
             .octopus
@@ -273,9 +297,7 @@ async fn a_payment_made_in_focus_is_booked_and_balanced_in_octopus_once_and_ours
             .count()
     };
 
-    let paid_at = chrono::DateTime::parse_from_rfc3339("2026-03-12T10:00:00+01:00")
-        .unwrap()
-        .to_utc();
+    let paid_at = focus_paid_at();
     world.focus.plan().copies = 2;
     world.focus.pay_in_focus(&ids[0], dec!(121), paid_at).await;
     world.pump(20).await;
@@ -604,13 +626,8 @@ async fn once_the_days_booking_budget_is_spent_documents_wait_without_calling_fo
 /// journal's counter was resynchronised to 0 and the next attempt reused number 1.
 #[tokio::test]
 async fn a_payment_booking_refused_for_its_number_follows_the_number_octopus_states_in_its_own_wording() {
-    let mut config = focus_octopus_tests::push_world::push_config();
-    config.options.payment_journal = Some(focus_octopus::domain::JournalKey::new("F1").unwrap());
-    let world = PushWorld::start_with(config).await;
-    let ids = posted_invoices(&world, 2).await;
-    let paid_at = chrono::DateTime::parse_from_rfc3339("2026-03-12T10:00:00+01:00")
-        .unwrap()
-        .to_utc();
+    let (world, ids) = with_payment_journal(2).await;
+    let paid_at = focus_paid_at();
     world.focus.pay_in_focus(&ids[0], dec!(121), paid_at).await;
     world.pump(20).await;
     // The bookkeeper books two bank lines in F1 by hand.
@@ -649,13 +666,7 @@ async fn a_payment_booking_refused_for_its_number_follows_the_number_octopus_sta
         .find(|r| r.operation == Operation::InsertFinancialDiversBooking && r.status == 400)
         .expect("the refusal of number 2");
     assert_eq!(refusal.status, 400);
-    let booked: Vec<i32> = world
-        .octopus
-        .bookings(DOSSIER)
-        .into_iter()
-        .filter(|b| b.0.journal == "F1")
-        .map(|b| b.0.document_nr)
-        .collect();
+    let booked = numbers_in(&world, "F1");
     assert!(booked.contains(&4), "{booked:?}");
 }
 
@@ -679,13 +690,8 @@ async fn a_reconciled_purchase_invoice_in_the_same_feed_is_left_alone() {
 /// holds our own booking, it is found and used, never booked again under the next number.
 #[tokio::test]
 async fn a_payment_booking_whose_answer_was_lost_is_found_under_its_number_not_booked_twice() {
-    let mut config = focus_octopus_tests::push_world::push_config();
-    config.options.payment_journal = Some(focus_octopus::domain::JournalKey::new("F1").unwrap());
-    let world = PushWorld::start_with(config).await;
-    let ids = posted_invoices(&world, 1).await;
-    let paid_at = chrono::DateTime::parse_from_rfc3339("2026-03-12T10:00:00+01:00")
-        .unwrap()
-        .to_utc();
+    let (world, ids) = with_payment_journal(1).await;
+    let paid_at = focus_paid_at();
     world
         .octopus
         .commit_then_drop(Operation::InsertFinancialDiversBooking, 1);
@@ -710,13 +716,7 @@ async fn a_payment_booking_whose_answer_was_lost_is_found_under_its_number_not_b
         [(1, 201), (1, 400)],
         "the retry under 1 is refused, and nothing is sent under 2"
     );
-    let in_f1: Vec<i32> = world
-        .octopus
-        .bookings(DOSSIER)
-        .into_iter()
-        .filter(|b| b.0.journal == "F1")
-        .map(|b| b.0.document_nr)
-        .collect();
+    let in_f1 = numbers_in(&world, "F1");
     assert_eq!(in_f1, [1]);
     let balanced: Vec<_> = world.octopus.state().dossiers[&DOSSIER]
         .balancings

@@ -127,28 +127,12 @@ async fn authorise_focus_and_connect(demo: &mut Demo, seen: &mut Seen) -> Result
     let department = departments[0]["id"].as_str().unwrap_or_default().to_owned();
     demo.narrator.detail(&format!(
         "Focus departments: {}",
-        departments
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|d| format!(
-                "{} ({})",
-                d["name"].as_str().unwrap_or_default(),
-                d["id"].as_str().unwrap_or_default()
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
+        listed(&departments, |d| format!("{} ({})", text(&d["name"]), text(&d["id"])))
     ));
     let dossiers = demo.cli(&["dossiers"]).await?;
     demo.narrator.detail(&format!(
         "dossiers: {}",
-        dossiers
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|d| format!("{} {}", d["id"], d["name"].as_str().unwrap_or_default()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        listed(&dossiers, |d| format!("{} {}", d["id"], text(&d["name"])))
     ));
     let dossier = DOSSIER.to_string();
     let journals = demo
@@ -156,17 +140,7 @@ async fn authorise_focus_and_connect(demo: &mut Demo, seen: &mut Seen) -> Result
         .await?;
     demo.narrator.detail(&format!(
         "sales journals: {}",
-        journals
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|j| format!(
-                "{} {}",
-                j["key"].as_str().unwrap_or_default(),
-                j["name"].as_str().unwrap_or_default()
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
+        listed(&journals, |j| format!("{} {}", text(&j["key"]), text(&j["name"])))
     ));
     demo.cli_shown(&[
         "connect",
@@ -184,6 +158,21 @@ async fn authorise_focus_and_connect(demo: &mut Demo, seen: &mut Seen) -> Result
     .await?;
 
     Ok(())
+}
+
+/// The items of a CLI answer's list, each as `show` draws it, on one line.
+fn listed(items: &Value, show: impl Fn(&Value) -> String) -> String {
+    items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(show)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
 }
 
 async fn map_vat_codes_and_ledger(demo: &mut Demo, seen: &mut Seen) -> Result<()> {

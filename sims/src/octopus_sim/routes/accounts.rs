@@ -1,24 +1,17 @@
 //! `accounts`: the general ledger accounts of each bookyear, and the feed of those changed or deleted.
 
-use axum::Router;
-use axum::routing::MethodFilter;
 use focus_octopus::octopus::Operation::{GetAccounts, GetModifiedAccounts};
 use serde_json::{Value, json};
 
 use super::values::modified_since;
-use super::{Answer, Call, Reply, Shared, bad_parameters, list, not_found, ok, on_call};
+use super::{Call, GET, Reply, Route, bad_parameters, in_dossier, list, not_found, ok};
 use crate::octopus_sim::state::{SimAccount, SimDossier};
 
-pub(super) fn routes() -> Router<Shared> {
-    Router::new()
-        .route(
-            "/dossiers/{dossier}/accounts",
-            on_call(MethodFilter::GET, GetAccounts, Answer::Dossier(accounts)),
-        )
-        .route(
-            "/dossiers/{dossier}/accounts/modified",
-            on_call(MethodFilter::GET, GetModifiedAccounts, Answer::Dossier(modified)),
-        )
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        in_dossier("accounts", GET, GetAccounts, accounts),
+        in_dossier("accounts/modified", GET, GetModifiedAccounts, modified),
+    ]
 }
 
 fn accounts(d: &mut SimDossier, call: &Call) -> Reply {

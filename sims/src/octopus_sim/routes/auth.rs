@@ -1,32 +1,22 @@
 //! `authentication` and `dossiers`: the software house's login, the login token and the dossier tokens.
 
-use axum::Router;
 use axum::http::HeaderMap;
-use axum::routing::MethodFilter;
 use chrono::Duration;
 use focus_octopus::octopus::Operation::{AuthenticateUser, ConnectDossier, GetDossiers};
 use serde_json::{Value, json};
 
-use super::{Answer, Call, Reply, Shared, bad_parameters, not_found, ok, on_call, technical};
+use super::{Call, GET, POST, Reply, Route, at_root, bad_parameters, not_found, ok, technical};
 use crate::octopus_sim::state::SimState;
 
 /// Tokens live 10 minutes (docs/partners/octopus.md §1).
 pub const TOKEN_LIFETIME: Duration = Duration::minutes(10);
 
-pub(super) fn routes() -> Router<Shared> {
-    Router::new()
-        .route(
-            "/authentication",
-            on_call(MethodFilter::POST, AuthenticateUser, Answer::Login(authenticate)),
-        )
-        .route(
-            "/dossiers",
-            on_call(MethodFilter::GET, GetDossiers, Answer::Login(get_dossiers)).merge(on_call(
-                MethodFilter::POST,
-                ConnectDossier,
-                Answer::Login(connect),
-            )),
-        )
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        at_root("authentication", POST, AuthenticateUser, authenticate),
+        at_root("dossiers", GET, GetDossiers, get_dossiers),
+        at_root("dossiers", POST, ConnectDossier, connect),
+    ]
 }
 
 fn authenticate(s: &mut SimState, call: &Call) -> Reply {

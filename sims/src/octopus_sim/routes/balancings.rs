@@ -1,31 +1,21 @@
 //! `balancings`: matching (lettering) a sales document with a payment line, and the feed of matches made or undone —
 //! how the sync learns an invoice is paid.
 
-use axum::Router;
-use axum::routing::MethodFilter;
 use chrono::{DateTime, Utc};
 use focus_octopus::octopus::Operation::{GetModifiedBalancings, InsertBalancing};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::values::{modified_since, money, number};
-use super::{Answer, Call, Refusal, Reply, Shared, bad_parameters, not_found, ok, on_call, refuse, reply};
+use super::{Call, GET, POST, Refusal, Reply, Route, bad_parameters, in_dossier, not_found, ok, refuse, reply};
 use crate::octopus_sim::state::{SimBalancing, SimDossier};
 
-pub(super) fn routes() -> Router<Shared> {
-    Router::new()
-        .route(
-            "/dossiers/{dossier}/balancings",
-            on_call(
-                MethodFilter::POST,
-                InsertBalancing,
-                Answer::Dossier(|d, call| insert_balancing(d, call.body, call.now)),
-            ),
-        )
-        .route(
-            "/dossiers/{dossier}/balancings/modified",
-            on_call(MethodFilter::GET, GetModifiedBalancings, Answer::Dossier(modified)),
-        )
+pub(super) fn routes() -> Vec<Route> {
+    let insert = |d: &mut SimDossier, call: &Call| insert_balancing(d, call.body, call.now);
+    vec![
+        in_dossier("balancings", POST, InsertBalancing, insert),
+        in_dossier("balancings/modified", GET, GetModifiedBalancings, modified),
+    ]
 }
 
 fn modified(d: &mut SimDossier, call: &Call) -> Reply {

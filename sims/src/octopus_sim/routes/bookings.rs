@@ -59,6 +59,21 @@ pub(super) fn as_octopus_sends(mut data: Value) -> Value {
     data
 }
 
+/// The booking's service data under `name`, once every field Octopus requires is there.
+pub(super) fn service_data<'a>(body: &'a Value, name: &str, required: &[&str]) -> Result<&'a Value, Reply> {
+    let data = &body[name];
+    if !data.is_object() {
+        return Err(bad_parameters(name));
+    }
+    match required
+        .iter()
+        .find(|field| data.get(**field).is_none_or(Value::is_null))
+    {
+        Some(missing) => Err(bad_parameters(missing)),
+        None => Ok(data),
+    }
+}
+
 pub(super) struct Target {
     pub bookyear: i32,
     pub journal: String,

@@ -1,23 +1,16 @@
 //! `bookyears` and their `journals`: the periods a booking must fall in, the journals and their last numbers.
 
-use axum::Router;
-use axum::routing::MethodFilter;
 use focus_octopus::octopus::Operation::{GetBookyears, GetJournals};
 use serde_json::{Value, json};
 
-use super::{Answer, Call, Reply, Shared, bad_parameters, list, on_call};
+use super::{Call, GET, Reply, Route, bad_parameters, in_dossier, list};
 use crate::octopus_sim::state::{SimBookyear, SimDossier, SimJournal};
 
-pub(super) fn routes() -> Router<Shared> {
-    Router::new()
-        .route(
-            "/dossiers/{dossier}/bookyears",
-            on_call(MethodFilter::GET, GetBookyears, Answer::Dossier(bookyears)),
-        )
-        .route(
-            "/dossiers/{dossier}/bookyears/{bookyear}/journals",
-            on_call(MethodFilter::GET, GetJournals, Answer::Dossier(journals)),
-        )
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        in_dossier("bookyears", GET, GetBookyears, bookyears),
+        in_dossier("bookyears/{bookyear}/journals", GET, GetJournals, journals),
+    ]
 }
 
 fn bookyears(d: &mut SimDossier, _: &Call) -> Reply {

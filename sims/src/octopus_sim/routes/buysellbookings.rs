@@ -1,8 +1,6 @@
 //! `buysellbookings`: sales invoices and credit notes booked in a sales journal (`insertionType` 1), read back one
 //! by one, and the feed of sales and purchase bookings changed.
 
-use axum::Router;
-use axum::routing::MethodFilter;
 use chrono::{DateTime, Utc};
 use focus_octopus::octopus::Operation::{
     GetBuySellBooking, GetModifiedBuySellBookings, InsertBuySellBooking, UpdateBuySellBooking,
@@ -10,42 +8,25 @@ use focus_octopus::octopus::Operation::{
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::bookings::{booking_target, commit_booking, modified_bookings};
+use super::bookings::{booking_target, commit_booking, modified_bookings, service_data};
 use super::values::{date, money};
 use super::{
-    Answer, Call, Refusal, Reply, Shared, bad_parameters, invalid_elements, not_found, ok, on_call, refuse, reply,
-    technical,
+    Call, GET, POST, PUT, Refusal, Reply, Route, bad_parameters, in_dossier, invalid_elements, not_found, ok, refuse,
+    reply, technical,
 };
 use crate::octopus_sim::state::SimDossier;
 
-pub(super) fn routes() -> Router<Shared> {
-    Router::new()
-        .route(
-            "/dossiers/{dossier}/buysellbookings",
-            on_call(
-                MethodFilter::POST,
-                InsertBuySellBooking,
-                Answer::Dossier(|d, call| insert_sales_booking(d, call.body, call.now)),
-            )
-            .merge(on_call(
-                MethodFilter::GET,
-                GetBuySellBooking,
-                Answer::Dossier(get_booking),
-            ))
-            .merge(on_call(
-                MethodFilter::PUT,
-                UpdateBuySellBooking,
-                Answer::Dossier(|_, _| technical(400, "Updating bookings is not simulated")),
-            )),
-        )
-        .route(
-            "/dossiers/{dossier}/buysellbookings/modified",
-            on_call(
-                MethodFilter::GET,
-                GetModifiedBuySellBookings,
-                Answer::Dossier(|d, call| modified_bookings(d, call.query, |journal| journal.starts_with(['V', 'A']))),
-            ),
-        )
+pub(super) fn routes() -> Vec<Route> {
+    let insert = |d: &mut SimDossier, call: &Call| insert_sales_booking(d, call.body, call.now);
+    let update = |_: &mut SimDossier, _: &Call| technical(400, "Updating bookings is not simulated");
+    let modified = |d: &mut SimDossier, call: &Call| modified_bookings(d, call.query, |j| j.starts_with(['V', 'A']));
+    let path = "buysellbookings";
+    vec![
+        in_dossier(path, POST, InsertBuySellBooking, insert),
+        in_dossier(path, GET, GetBuySellBooking, get_booking),
+        in_dossier(path, PUT, UpdateBuySellBooking, update),
+        in_dossier("buysellbookings/modified", GET, GetModifiedBuySellBookings, modified),
+    ]
 }
 
 fn get_booking(d: &mut SimDossier, call: &Call) -> Reply {
@@ -68,11 +49,7 @@ fn get_booking(d: &mut SimDossier, call: &Call) -> Reply {
 }
 
 fn insert_sales_booking(d: &mut SimDossier, body: &Value, now: DateTime<Utc>) -> Reply {
-    let data = &body["buySellBookingServiceData"];
-    if !data.is_object() {
-        return bad_parameters("buySellBookingServiceData");
-    }
-    for field in [
+    let required = [
         "amount",
         "bookyearKey",
         "bookyearPeriodeNr",
@@ -83,11 +60,11 @@ fn insert_sales_booking(d: &mut SimDossier, body: &Value, now: DateTime<Utc>) ->
         "expiryDate",
         "journalKey",
         "relationIdentificationServiceData",
-    ] {
-        if data.get(field).is_none_or(Value::is_null) {
-            return bad_parameters(field);
-        }
-    }
+    ];
+    let data = match service_data(body, "buySellBookingServiceData", &required) {
+        Ok(data) => data,
+        Err(refused) => return refused,
+    };
     let (document_date, _expiry) = match (date(&data["documentDate"]), date(&data["expiryDate"])) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(r), _) | (_, Err(r)) => return r,

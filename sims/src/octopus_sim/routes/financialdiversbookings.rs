@@ -1,54 +1,43 @@
 //! `financialdiversbookings`: bank statements and diverse bookings (journals `F…` and `D…`), as the payment push
 //! books them, and their feed.
 
-use axum::Router;
-use axum::routing::MethodFilter;
 use chrono::{DateTime, Utc};
 use focus_octopus::octopus::Operation::{GetModifiedFinancialDiversBookings, InsertFinancialDiversBooking};
 use serde_json::Value;
 
-use super::bookings::{booking_target, commit_booking, modified_bookings};
+use super::bookings::{booking_target, commit_booking, modified_bookings, service_data};
 use super::values::{date, money};
-use super::{Answer, Refusal, Reply, Shared, bad_parameters, on_call, refuse, reply};
+use super::{Call, GET, POST, Refusal, Reply, Route, bad_parameters, in_dossier, refuse, reply};
 use crate::octopus_sim::state::SimDossier;
 
-pub(super) fn routes() -> Router<Shared> {
-    Router::new()
-        .route(
-            "/dossiers/{dossier}/financialdiversbookings",
-            on_call(
-                MethodFilter::POST,
-                InsertFinancialDiversBooking,
-                Answer::Dossier(|d, call| insert_financial_booking(d, call.body, call.now)),
-            ),
-        )
-        .route(
-            "/dossiers/{dossier}/financialdiversbookings/modified",
-            on_call(
-                MethodFilter::GET,
-                GetModifiedFinancialDiversBookings,
-                Answer::Dossier(|d, call| modified_bookings(d, call.query, |journal| journal.starts_with(['F', 'D']))),
-            ),
-        )
+pub(super) fn routes() -> Vec<Route> {
+    let insert = |d: &mut SimDossier, call: &Call| insert_financial_booking(d, call.body, call.now);
+    let modified = |d: &mut SimDossier, call: &Call| modified_bookings(d, call.query, |j| j.starts_with(['F', 'D']));
+    let path = "financialdiversbookings";
+    vec![
+        in_dossier(path, POST, InsertFinancialDiversBooking, insert),
+        in_dossier(
+            "financialdiversbookings/modified",
+            GET,
+            GetModifiedFinancialDiversBookings,
+            modified,
+        ),
+    ]
 }
 
 fn insert_financial_booking(d: &mut SimDossier, body: &Value, now: DateTime<Utc>) -> Reply {
-    let data = &body["financialDiversBookingServiceData"];
-    if !data.is_object() {
-        return bad_parameters("financialDiversBookingServiceData");
-    }
-    for field in [
+    let required = [
         "bookyearKey",
         "bookyearPeriodeNr",
         "documentDate",
         "documentSequenceNr",
         "exchangeRate",
         "journalKey",
-    ] {
-        if data.get(field).is_none_or(Value::is_null) {
-            return bad_parameters(field);
-        }
-    }
+    ];
+    let data = match service_data(body, "financialDiversBookingServiceData", &required) {
+        Ok(data) => data,
+        Err(refused) => return refused,
+    };
     let document_date = match date(&data["documentDate"]) {
         Ok(d) => d,
         Err(r) => return r,

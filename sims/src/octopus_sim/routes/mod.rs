@@ -70,18 +70,66 @@ pub enum Refusal {
 
 pub type Shared = Arc<Mutex<SimState>>;
 
+pub(super) const GET: MethodFilter = MethodFilter::GET;
+pub(super) const POST: MethodFilter = MethodFilter::POST;
+pub(super) const PUT: MethodFilter = MethodFilter::PUT;
+
+/// One operation of a resource: its path, method, which operation it is, and what answers it.
+pub(super) struct Route {
+    path: String,
+    method: MethodFilter,
+    op: Op,
+    answer: Answer,
+}
+
+/// An operation answered before any dossier, at `/<path>`.
+pub(super) fn at_root(
+    path: &str,
+    method: MethodFilter,
+    op: Operation,
+    answer: fn(&mut SimState, &Call) -> Reply,
+) -> Route {
+    Route {
+        path: format!("/{path}"),
+        method,
+        op: Op::Is(op),
+        answer: Answer::Login(answer),
+    }
+}
+
+/// An operation inside the dossier the path names, at `/dossiers/{dossier}/<path>`.
+pub(super) fn in_dossier(
+    path: &str,
+    method: MethodFilter,
+    op: impl Into<Op>,
+    answer: fn(&mut SimDossier, &Call) -> Reply,
+) -> Route {
+    Route {
+        path: format!("/dossiers/{{dossier}}/{path}"),
+        method,
+        op: op.into(),
+        answer: Answer::Dossier(answer),
+    }
+}
+
 /// The whole API: every resource's routes; anything else is a 404.
 pub fn router(state: Shared) -> Router {
-    Router::new()
-        .merge(auth::routes())
-        .merge(bookyears::routes())
-        .merge(accounts::routes())
-        .merge(vatcodes::routes())
-        .merge(relations::routes())
-        .merge(buysellbookings::routes())
-        .merge(financialdiversbookings::routes())
-        .merge(balancings::routes())
-        .merge(reports::routes())
+    let resources = [
+        auth::routes(),
+        bookyears::routes(),
+        accounts::routes(),
+        vatcodes::routes(),
+        relations::routes(),
+        buysellbookings::routes(),
+        financialdiversbookings::routes(),
+        balancings::routes(),
+        reports::routes(),
+    ];
+    let mut router = Router::new();
+    for r in resources.into_iter().flatten() {
+        router = router.route(&r.path, on_call(r.method, r.op, r.answer));
+    }
+    router
         .fallback(unknown_resource)
         .method_not_allowed_fallback(unknown_resource)
         .with_state(state)
@@ -125,8 +173,7 @@ impl From<Operation> for Op {
 }
 
 /// A route's handler for one method: the operation, and what answers it.
-pub(super) fn on_call(method: MethodFilter, op: impl Into<Op>, answer: Answer) -> MethodRouter<Shared> {
-    let op = op.into();
+fn on_call(method: MethodFilter, op: Op, answer: Answer) -> MethodRouter<Shared> {
     on(
         method,
         move |State(sim): State<Shared>, axum::Extension(cut): axum::Extension<ConnectionCut>, request: Request| {

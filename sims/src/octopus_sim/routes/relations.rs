@@ -3,8 +3,6 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
-use axum::routing::MethodFilter;
 use chrono::{DateTime, Utc};
 use focus_octopus::octopus::Operation::{
     self, GetAllRelations, GetModifiedRelations, InsertUpdateRelation, SearchRelations,
@@ -12,28 +10,18 @@ use focus_octopus::octopus::Operation::{
 use serde_json::{Value, json};
 
 use super::values::modified_since;
-use super::{Answer, Call, Op, RELATION_SEARCH, Reply, Shared, bad_parameters, list, not_found, ok, on_call, reply};
+use super::{
+    Call, GET, Op, PUT, RELATION_SEARCH, Reply, Route, bad_parameters, in_dossier, list, not_found, ok, reply,
+};
 use crate::octopus_sim::state::{SimDossier, SimRelation};
 
-pub(super) fn routes() -> Router<Shared> {
-    Router::new()
-        .route(
-            "/dossiers/{dossier}/relations",
-            on_call(
-                MethodFilter::GET,
-                Op::ByQuery(search_or_all),
-                Answer::Dossier(get_relations),
-            )
-            .merge(on_call(
-                MethodFilter::PUT,
-                InsertUpdateRelation,
-                Answer::Dossier(|d, call| upsert_relation(d, call.body, call.now)),
-            )),
-        )
-        .route(
-            "/dossiers/{dossier}/relations/modified",
-            on_call(MethodFilter::GET, GetModifiedRelations, Answer::Dossier(modified)),
-        )
+pub(super) fn routes() -> Vec<Route> {
+    let upsert = |d: &mut SimDossier, call: &Call| upsert_relation(d, call.body, call.now);
+    vec![
+        in_dossier("relations", GET, Op::ByQuery(search_or_all), get_relations),
+        in_dossier("relations", PUT, InsertUpdateRelation, upsert),
+        in_dossier("relations/modified", GET, GetModifiedRelations, modified),
+    ]
 }
 
 /// With any search parameter `GET relations` is a search, with its own (smaller) daily limit.

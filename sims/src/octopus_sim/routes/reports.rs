@@ -1,24 +1,16 @@
 //! `reports/clients/open`: the open items of the dossier's customers, what is still to be paid per sales document.
 
-use axum::Router;
-use axum::routing::MethodFilter;
 use focus_octopus::octopus::Operation::GetReportOpenClient;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::values::number;
-use super::{Answer, Reply, Shared, list, on_call};
+use super::{Call, POST, Reply, Route, in_dossier, list};
 use crate::octopus_sim::state::{SimDossier, SimRelation};
 
-pub(super) fn routes() -> Router<Shared> {
-    Router::new().route(
-        "/dossiers/{dossier}/reports/clients/open",
-        on_call(
-            MethodFilter::POST,
-            GetReportOpenClient,
-            Answer::Dossier(|d, call| open_items(d, call.body)),
-        ),
-    )
+pub(super) fn routes() -> Vec<Route> {
+    let open = |d: &mut SimDossier, call: &Call| open_items(d, call.body);
+    vec![in_dossier("reports/clients/open", POST, GetReportOpenClient, open)]
 }
 
 fn open_items(d: &SimDossier, body: &Value) -> Reply {
