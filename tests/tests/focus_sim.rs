@@ -217,3 +217,55 @@ async fn an_action_focus_does_not_have_still_counts_and_needs_a_token_and_other_
         "GETs are no API calls"
     );
 }
+
+#[tokio::test]
+async fn a_download_link_works_without_the_token_outside_the_minute_and_expires_after_five_minutes() {
+    let world = FocusWorld::start().await;
+    let (token, _) = world.sim.issue_token_pair();
+    let company = world.sim.add_company("Brouwerij De Kroon BV", None, "BE");
+    let (id, number) = world
+        .sim
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(100), rates::VAT_21)],
+            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+        )
+        .await;
+    let answer = raw(
+        &world,
+        &token,
+        "invoices.download",
+        json!({ "id": id, "format": "pdf" }),
+    )
+    .await;
+    assert_eq!(answer.headers()["x-ratelimit-remaining"], "199");
+    let link: Value = answer.json().await.unwrap();
+    let location = link["data"]["location"].as_str().expect("a temporary URL").to_owned();
+    assert!(link["data"]["expires"].is_string());
+
+    let file = reqwest::get(&location).await.unwrap();
+    assert_eq!(file.status().as_u16(), 200);
+    assert_eq!(file.headers()["content-type"], "application/pdf");
+    assert!(String::from_utf8_lossy(&file.bytes().await.unwrap()).contains(&number));
+    assert_eq!(world.sim.received().len(), 1, "fetching the file is no API call");
+
+    world.clock.advance(Duration::minutes(5));
+    assert_eq!(
+        reqwest::get(&location).await.unwrap().status().as_u16(),
+        404,
+        "the link has expired"
+    );
+
+    let peppol_credit = raw(
+        &world,
+        &token,
+        "creditNotes.download",
+        json!({ "id": id, "format": "ubl/peppol_bis_3" }),
+    )
+    .await;
+    assert_eq!(
+        peppol_credit.status().as_u16(),
+        400,
+        "credit notes have no Peppol BIS 3 rendering"
+    );
+}

@@ -182,7 +182,7 @@ async fn a_locked_journal_is_a_transient_error_naming_the_journal() {
     world.sim.lock_journal(DOSSIER, 1, "V1", true);
 
     let err = client
-        .insert_booking(&sales_booking(1, relation, dec!(100)))
+        .insert_booking(&sales_booking(1, relation, dec!(100)), &[])
         .await
         .unwrap_err();
 
@@ -201,16 +201,16 @@ async fn a_number_out_of_sequence_carries_the_last_number_octopus_states() {
     let client = world.client();
     let relation = new_relation(&client, 1).await;
     client
-        .insert_booking(&sales_booking(1, relation, dec!(100)))
+        .insert_booking(&sales_booking(1, relation, dec!(100)), &[])
         .await
         .unwrap();
     client
-        .insert_booking(&sales_booking(2, relation, dec!(100)))
+        .insert_booking(&sales_booking(2, relation, dec!(100)), &[])
         .await
         .unwrap();
 
     let err = client
-        .insert_booking(&sales_booking(7, relation, dec!(100)))
+        .insert_booking(&sales_booking(7, relation, dec!(100)), &[])
         .await
         .unwrap_err();
 
@@ -236,7 +236,7 @@ async fn a_booking_whose_answer_was_lost_is_sent_again_and_octopus_states_it_wen
     world.sim.commit_then_drop(Operation::InsertBuySellBooking, 1);
 
     let err = client
-        .insert_booking(&sales_booking(1, relation, dec!(100)))
+        .insert_booking(&sales_booking(1, relation, dec!(100)), &[])
         .await
         .unwrap_err();
 
@@ -261,7 +261,7 @@ async fn a_balancing_whose_answer_was_lost_is_not_sent_again() {
     let client = world.client();
     let relation = new_relation(&client, 1).await;
     client
-        .insert_booking(&sales_booking(1, relation, dec!(100)))
+        .insert_booking(&sales_booking(1, relation, dec!(100)), &[])
         .await
         .unwrap();
     let key = SimBookingKey {
@@ -341,7 +341,7 @@ async fn a_business_refusal_keeps_octopus_code_message_and_technical_info() {
     let mut booking = sales_booking(1, relation, dec!(100));
     booking.booking_lines[0].vat_code_key = "99".into();
 
-    let err = client.insert_booking(&booking).await.unwrap_err();
+    let err = client.insert_booking(&booking, &[]).await.unwrap_err();
 
     match &err {
         OctopusError::Rejected { status: 400, error, .. } => {
@@ -567,7 +567,7 @@ async fn a_morning_of_bookings_spends_calls_as_budgeted() {
         }
         let relation = relations[(nr as usize) % relations.len()];
         client
-            .insert_booking(&sales_booking(nr, relation, rust_decimal::Decimal::from(nr * 10)))
+            .insert_booking(&sales_booking(nr, relation, rust_decimal::Decimal::from(nr * 10)), &[])
             .await
             .unwrap();
     }

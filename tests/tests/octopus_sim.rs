@@ -2,7 +2,7 @@
 //! raw HTTP where the client would hide the behaviour, and use the client where it is only a convenience.
 
 use chrono::Duration;
-use focus_octopus::octopus::{OctopusError, Operation};
+use focus_octopus::octopus::{Attachment, OctopusError, Operation};
 use focus_octopus_tests::fixtures::{OctopusWorld, sales_booking};
 use focus_octopus_tests::octopus_sim::{DOSSIER, OctopusSim, PASSWORD, SOFTWARE_HOUSE_UUID, USER};
 use rust_decimal_macros::dec;
@@ -64,7 +64,7 @@ async fn an_unbalanced_booking_is_refused_and_nothing_is_booked() {
     let mut booking = sales_booking(1, relation(&world).await, dec!(100));
     booking.amount += dec!(0.01);
 
-    let err = world.client().insert_booking(&booking).await.unwrap_err();
+    let err = world.client().insert_booking(&booking, &[]).await.unwrap_err();
 
     assert_eq!(refusal_code(&err), Some(-20), "{err:?}");
     assert!(world.sim.bookings(DOSSIER).is_empty());
@@ -77,7 +77,7 @@ async fn amounts_with_more_than_two_decimals_are_refused() {
     let mut booking = sales_booking(1, relation(&world).await, dec!(100));
     booking.booking_lines[0].base_amount = dec!(100.001);
     booking.amount = dec!(121.001);
-    let err = world.client().insert_booking(&booking).await.unwrap_err();
+    let err = world.client().insert_booking(&booking, &[]).await.unwrap_err();
     assert_eq!(refusal_code(&err), Some(-20), "{err:?}");
 }
 
@@ -90,7 +90,7 @@ async fn a_credit_note_has_a_negative_total_and_positive_lines() {
     credit_note.journal_key = "V2".into();
     credit_note.amount = -credit_note.amount;
     client
-        .insert_booking(&credit_note)
+        .insert_booking(&credit_note, &[])
         .await
         .expect("negative total, positive lines");
 
@@ -98,7 +98,7 @@ async fn a_credit_note_has_a_negative_total_and_positive_lines() {
     negative_lines.document_sequence_nr = 2;
     negative_lines.booking_lines[0].base_amount = dec!(-50);
     negative_lines.booking_lines[0].vat_amount = dec!(-10.50);
-    let err = client.insert_booking(&negative_lines).await.unwrap_err();
+    let err = client.insert_booking(&negative_lines, &[]).await.unwrap_err();
     assert_eq!(refusal_code(&err), Some(-20), "{err:?}");
     assert_eq!(world.sim.bookings(DOSSIER).len(), 1);
 }
@@ -109,7 +109,7 @@ async fn a_gap_in_document_numbers_is_refused_with_minus_13() {
     let relation = relation(&world).await;
     let err = world
         .client()
-        .insert_booking(&sales_booking(2, relation, dec!(10)))
+        .insert_booking(&sales_booking(2, relation, dec!(10)), &[])
         .await
         .unwrap_err();
     assert!(
@@ -131,12 +131,12 @@ async fn a_repeated_document_number_is_refused_with_minus_13_in_the_live_wording
     let client = world.client();
     let relation = relation(&world).await;
     client
-        .insert_booking(&sales_booking(1, relation, dec!(10)))
+        .insert_booking(&sales_booking(1, relation, dec!(10)), &[])
         .await
         .unwrap();
 
     let err = client
-        .insert_booking(&sales_booking(1, relation, dec!(10)))
+        .insert_booking(&sales_booking(1, relation, dec!(10)), &[])
         .await
         .unwrap_err();
 
@@ -163,7 +163,7 @@ async fn a_journal_open_in_the_desktop_client_refuses_bookings_with_403() {
     let client = world.client();
 
     let err = client
-        .insert_booking(&sales_booking(1, relation, dec!(10)))
+        .insert_booking(&sales_booking(1, relation, dec!(10)), &[])
         .await
         .unwrap_err();
     assert!(matches!(err, OctopusError::JournalLocked { .. }), "{err:?}");
@@ -178,7 +178,7 @@ async fn a_journal_open_in_the_desktop_client_refuses_bookings_with_403() {
 
     world.sim.lock_journal(DOSSIER, 1, "V1", false);
     client
-        .insert_booking(&sales_booking(1, relation, dec!(10)))
+        .insert_booking(&sales_booking(1, relation, dec!(10)), &[])
         .await
         .unwrap();
 }
@@ -190,14 +190,14 @@ async fn a_closed_period_or_bookyear_refuses_bookings() {
     let relation = relation(&world).await;
     world.sim.close_period(DOSSIER, 1, "V1", 202603);
     let err = client
-        .insert_booking(&sales_booking(1, relation, dec!(10)))
+        .insert_booking(&sales_booking(1, relation, dec!(10)), &[])
         .await
         .unwrap_err();
     assert_eq!(refusal_code(&err), Some(-31), "{err:?}");
 
     world.sim.close_bookyear(DOSSIER, 1);
     let err = client
-        .insert_booking(&sales_booking(1, relation, dec!(10)))
+        .insert_booking(&sales_booking(1, relation, dec!(10)), &[])
         .await
         .unwrap_err();
     assert_eq!(refusal_code(&err), Some(-30), "{err:?}");
@@ -209,7 +209,7 @@ async fn a_document_date_outside_its_period_is_refused() {
     let world = OctopusWorld::start().await;
     let mut booking = sales_booking(1, relation(&world).await, dec!(10));
     booking.bookyear_periode_nr = 202604;
-    let err = world.client().insert_booking(&booking).await.unwrap_err();
+    let err = world.client().insert_booking(&booking, &[]).await.unwrap_err();
     assert_eq!(refusal_code(&err), Some(-45), "{err:?}");
 }
 
@@ -220,20 +220,20 @@ async fn unknown_relations_accounts_and_vat_codes_are_refused() {
     let relation = relation(&world).await;
 
     let err = client
-        .insert_booking(&sales_booking(1, relation + 100, dec!(10)))
+        .insert_booking(&sales_booking(1, relation + 100, dec!(10)), &[])
         .await
         .unwrap_err();
     assert_eq!(refusal_code(&err), Some(-40));
     let mut booking = sales_booking(1, relation, dec!(10));
     booking.booking_lines[0].account_key = 709999;
     assert_eq!(
-        refusal_code(&client.insert_booking(&booking).await.unwrap_err()),
+        refusal_code(&client.insert_booking(&booking, &[]).await.unwrap_err()),
         Some(-41)
     );
     let mut booking = sales_booking(1, relation, dec!(10));
     booking.booking_lines[0].vat_code_key = "D21".into();
     assert_eq!(
-        refusal_code(&client.insert_booking(&booking).await.unwrap_err()),
+        refusal_code(&client.insert_booking(&booking, &[]).await.unwrap_err()),
         Some(-42),
         "a purchase code is not a sales code"
     );
@@ -244,7 +244,7 @@ async fn a_journal_of_the_invoice_module_does_not_take_bookings() {
     let world = OctopusWorld::start().await;
     let mut booking = sales_booking(1, relation(&world).await, dec!(10));
     booking.journal_key = "V3".into();
-    let err = world.client().insert_booking(&booking).await.unwrap_err();
+    let err = world.client().insert_booking(&booking, &[]).await.unwrap_err();
     assert_eq!(refusal_code(&err), Some(-44), "{err:?}");
 }
 
@@ -366,7 +366,7 @@ async fn a_reconciled_invoice_appears_in_the_balancings_feed_and_leaves_the_open
     let client = world.client();
     let relation = relation(&world).await;
     client
-        .insert_booking(&sales_booking(1, relation, dec!(100)))
+        .insert_booking(&sales_booking(1, relation, dec!(100)), &[])
         .await
         .unwrap();
     let key = focus_octopus_tests::octopus_sim::SimBookingKey {
@@ -454,4 +454,38 @@ async fn a_path_or_method_octopus_does_not_have_is_a_404_that_spends_no_budget()
     assert_eq!((listed, searched), (200, 404));
     let operations: Vec<Operation> = world.sim.received().iter().skip(before).map(|r| r.operation).collect();
     assert_eq!(operations, [Operation::GetAllRelations, Operation::SearchRelations]);
+}
+
+#[tokio::test]
+async fn files_go_with_a_booking_as_base64_and_a_dossier_without_document_storage_refuses_them_whole() {
+    let world = OctopusWorld::start().await;
+    let relation = relation(&world).await;
+    let client = world.client();
+    let booking = sales_booking(1, relation, dec!(10));
+    let not_base64 = Attachment {
+        file_name: "2026-1.pdf".into(),
+        file_data: "%%% not base64".into(),
+    };
+    let refused = client.insert_booking(&booking, &[not_base64]).await.unwrap_err();
+    assert!(
+        matches!(refused, OctopusError::Rejected { status: 400, .. }),
+        "{refused:?}"
+    );
+
+    world.sim.set_document_storage(DOSSIER, false);
+    let pdf = Attachment::new("2026-1.pdf", b"%PDF-1.4 invoice 2026/1");
+    let refused = client
+        .insert_booking(&booking, std::slice::from_ref(&pdf))
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, OctopusError::NoDocumentStorage { .. }), "{refused:?}");
+    assert!(world.sim.bookings(DOSSIER).is_empty(), "nothing was booked");
+
+    world.sim.set_document_storage(DOSSIER, true);
+    client.insert_booking(&booking, &[pdf]).await.unwrap();
+    let (key, ..) = world.sim.bookings(DOSSIER).remove(0);
+    assert_eq!(
+        world.sim.attachments(DOSSIER, &key),
+        [("2026-1.pdf".to_owned(), b"%PDF-1.4 invoice 2026/1".to_vec())]
+    );
 }

@@ -1081,3 +1081,127 @@ async fn two_connections_on_one_focus_account_book_each_invoice_in_its_own_dossi
         DocumentState::Posted
     );
 }
+
+/// Files Octopus stored with a booking: (file name, bytes).
+type Files = Vec<(String, Vec<u8>)>;
+
+/// The bookings of `journal` by number, with the files Octopus stored with each.
+fn booked_files(world: &PushWorld, journal: &str) -> Vec<(i32, Files)> {
+    world
+        .octopus
+        .bookings(DOSSIER)
+        .into_iter()
+        .filter(|(key, ..)| key.journal == journal)
+        .map(|(key, ..)| (key.document_nr, world.octopus.attachments(DOSSIER, &key)))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_invoice_goes_to_octopus_with_its_pdf_named_after_its_number_in_the_same_call() {
+    let world = PushWorld::start().await;
+    let company = world.focus.add_company("Brouwerij De Kroon BV", None, "BE");
+    let (_, number) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(100), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    let credit = world
+        .focus
+        .credit_note(
+            ("company", &company),
+            vec![line(dec!(1), dec!(10), rates::VAT_21)],
+            march(3),
+            None,
+        )
+        .await;
+
+    world.pump(10).await;
+
+    let invoice_files = booked_files(&world, "V1");
+    let [(1, files)] = invoice_files.as_slice() else {
+        panic!("one invoice booking: {invoice_files:?}")
+    };
+    let [(name, bytes)] = files.as_slice() else {
+        panic!("one file with the booking: {files:?}")
+    };
+    assert_eq!((number.as_str(), name.as_str()), ("2026 / 1", "2026-1.pdf"));
+    let text = String::from_utf8_lossy(bytes);
+    assert!(
+        text.starts_with("%PDF-") && text.contains(&number),
+        "Focus's PDF of {number}: {text}"
+    );
+    let credit_files = booked_files(&world, "V2");
+    assert_eq!(credit_files.len(), 1);
+    assert_eq!(
+        (credit.1.as_str(), credit_files[0].1[0].0.as_str()),
+        ("2026/1", "2026-1.pdf")
+    );
+    assert_eq!(
+        world.octopus.calls_today(Operation::InsertBuySellBooking),
+        2,
+        "the file costs no extra Octopus call"
+    );
+    assert_eq!(
+        (
+            world.focus.count("invoices.download"),
+            world.focus.count("creditNotes.download")
+        ),
+        (1, 1)
+    );
+}
+
+#[tokio::test]
+async fn a_dossier_without_document_storage_gets_the_booking_without_its_file_and_only_once() {
+    let world = PushWorld::start().await;
+    world.octopus.set_document_storage(DOSSIER, false);
+    let company = world.focus.add_company("Brouwerij De Kroon BV", None, "BE");
+    let (id, _) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(100), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+
+    let pumped = world.pump(10).await;
+
+    assert_eq!(pumped.kept, 0, "no booking waits for its file: {pumped:?}");
+    assert_eq!(booked_files(&world, "V1"), [(1, Vec::new())]);
+    let attempts: Vec<(u16, bool)> = world
+        .octopus
+        .received()
+        .iter()
+        .filter(|r| r.operation == Operation::InsertBuySellBooking)
+        .map(|r| (r.status, r.body.get("attachments").is_some()))
+        .collect();
+    assert_eq!(
+        attempts,
+        [(403, true), (201, false)],
+        "refused with the file, booked without it"
+    );
+    assert_eq!(record(&world, &id).await.state, DocumentState::Posted);
+}
+
+#[tokio::test]
+async fn a_connection_that_chose_no_file_sends_none_and_asks_focus_for_none() {
+    let world = PushWorld::start().await;
+    world.change_settings(|c| c.options.attachment = None).await;
+    let company = world.focus.add_company("Brouwerij De Kroon BV", None, "BE");
+    world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(100), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+
+    world.pump(10).await;
+
+    assert_eq!(booked_files(&world, "V1"), [(1, Vec::new())]);
+    assert_eq!(world.focus.count("invoices.download"), 0);
+}

@@ -1,5 +1,6 @@
 //! Pure domain types and rules: no I/O here, everything is tested with plain values.
 
+pub mod attachment;
 pub mod booking;
 pub mod code;
 pub mod customer;
@@ -8,6 +9,7 @@ pub mod failure;
 pub mod ids;
 pub mod matching;
 
+pub use attachment::DocumentFormat;
 pub use code::Code;
 pub use document::{DocumentKind, DocumentState};
 pub use failure::{ErrorClass, Failure};

@@ -167,6 +167,11 @@ impl FocusClient {
         self.inner.tokens.authorised_at().await
     }
 
+    /// The HTTP pool, for hosts other than the API (a download's temporary URL); never carries the token.
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
     /// Sends `action` and reads the `data` of its answer (`None` for 204).
     pub(super) async fn call<Req: Serialize + ?Sized, Resp: DeserializeOwned>(
         &self,

@@ -6,6 +6,7 @@ pub mod client;
 pub mod customers;
 pub mod documents;
 pub mod error;
+pub mod files;
 pub mod oauth;
 mod oauth_secret;
 pub mod paging;
@@ -21,6 +22,7 @@ pub use documents::{
     InvoiceStatus, InvoiceSummary, Invoicee, LineItem, LineTotal, OneOrMany, Payment, TaxTotal, Totals,
 };
 pub use error::FocusError;
+pub use files::DocumentFile;
 pub use oauth_secret::{FocusOAuthSecret, authorize_url};
 pub use refs::{Money, PAGE_SIZE, Page, Ref};
 pub use settings::{CustomFieldDefinition, Department, Me, PaymentMethod, ProductCategory, TaxRate};

@@ -104,6 +104,27 @@ pub struct BuySellBookingLine {
 #[serde(rename_all = "camelCase")]
 pub(super) struct BuySellBookingRequest<'a> {
     pub buy_sell_booking_service_data: &'a BuySellBooking,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub attachments: &'a [Attachment],
+}
+
+/// `AttachementData` (sic): a file that goes with a booking, sent in the same call as the booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    pub file_name: String,
+    /// The file, base64 (`format: byte`).
+    pub file_data: String,
+}
+
+impl Attachment {
+    pub fn new(file_name: impl Into<String>, bytes: &[u8]) -> Self {
+        use base64::Engine;
+        Self {
+            file_name: file_name.into(),
+            file_data: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
+    }
 }
 
 /// `FinancialDiversBookingServiceData`: a bank or diverse booking (used to book a Focus payment in Octopus).
@@ -155,7 +176,12 @@ impl OctopusClient {
     /// `POST buysellbookings` (400 a day). Octopus returns no id: the booking is known by its key
     /// (bookyear, journal, document number). A number that is not last + 1 is [`OctopusError::IllegalSequence`]
     /// carrying the last number Octopus states; a locked journal is [`OctopusError::JournalLocked`].
-    pub async fn insert_booking(&self, booking: &BuySellBooking) -> Result<(), OctopusError> {
+    /// `POST buysellbookings` with the booking's files in the same call (so a file costs no extra daily call).
+    pub async fn insert_booking(
+        &self,
+        booking: &BuySellBooking,
+        attachments: &[Attachment],
+    ) -> Result<(), OctopusError> {
         let call = Call {
             op: Operation::InsertBuySellBooking,
             method: Method::POST,
@@ -164,6 +190,7 @@ impl OctopusClient {
             body: Some(
                 serde_json::to_vec(&BuySellBookingRequest {
                     buy_sell_booking_service_data: booking,
+                    attachments,
                 })
                 .expect("a booking serialises"),
             ),
@@ -277,9 +304,17 @@ fn modified_query(
     query
 }
 
-/// The refusals a journal gives a booking: 403 is a lock (the desktop client has it open), -13 a number out of order.
+/// How Octopus words a refusal for lack of document storage (its upload operations document `403 No DMS access for
+/// this dossier`; docs/partners/octopus.md §11).
+const NO_DOCUMENT_STORAGE: &str = "No DMS access";
+
+/// The refusals a journal gives a booking: 403 is a lock (the desktop client has it open) unless it says the dossier
+/// has no document storage (then files cannot go with bookings), -13 a number out of order.
 fn journal_refusal(e: OctopusError, journal: &str, attempted: i32) -> OctopusError {
     match e {
+        OctopusError::Rejected { status: 403, error, .. } if error.text().contains(NO_DOCUMENT_STORAGE) => {
+            OctopusError::NoDocumentStorage { details: error.text() }
+        }
         OctopusError::Rejected { status: 403, error, .. } => OctopusError::JournalLocked {
             journal: journal.to_owned(),
             details: error.text(),

@@ -80,6 +80,12 @@ pub enum OctopusError {
     JournalLocked { journal: String, details: String },
 
     #[error(
+        "Octopus keeps no documents for this dossier ({details}), so the invoice file could not go with its booking. \
+         Enable document storage (DMS) for the dossier in Octopus; the bookings go in without their files meanwhile."
+    )]
+    NoDocumentStorage { details: String },
+
+    #[error(
         "Octopus refused document number {attempted} in journal {journal}: the journal's last number is {}. The \
          journal counter is resynchronised automatically.",
         last_booked.map_or_else(|| "not stated".to_owned(), |n| n.to_string())
@@ -150,6 +156,7 @@ impl Failure for OctopusError {
             DossierRefused { .. } => Code::OCTOPUS_DOSSIER_REFUSED,
             Unauthorized { .. } => Code::OCTOPUS_UNAUTHORIZED,
             JournalLocked { .. } => Code::OCTOPUS_JOURNAL_LOCKED,
+            NoDocumentStorage { .. } => Code::OCTOPUS_NO_DOCUMENT_STORAGE,
             IllegalSequence { .. } => Code::OCTOPUS_ILLEGAL_SEQUENCE,
             Rejected { .. } => Code::OCTOPUS_REJECTED,
             InvalidData { .. } => Code::OCTOPUS_INVALID_DATA,
@@ -178,6 +185,7 @@ impl Failure for OctopusError {
             | Unauthorized { .. }
             | Rejected { .. }
             | InvalidData { .. }
+            | NoDocumentStorage { .. }
             | NotFound { .. }
             | UnexpectedResponse { .. } => ErrorClass::Permanent,
             Store(e) => e.class(),

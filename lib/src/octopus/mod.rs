@@ -21,7 +21,9 @@ pub use auth::Dossier;
 pub use balancings::{
     Balancing, BalancingDetail, BalancingDocument, BalancingKey, OpenItem, OpenItemsQuery, SyncBalancings,
 };
-pub use bookings::{BuySellBooking, BuySellBookingLine, FinancialDiversBooking, FinancialDiversBookingLine};
+pub use bookings::{
+    Attachment, BuySellBooking, BuySellBookingLine, FinancialDiversBooking, FinancialDiversBookingLine,
+};
 pub use budget::{DailyLimits, budget_day, budget_resets_at};
 pub use client::{OctopusClient, OctopusCredentials, RetryPolicy};
 pub use error::{ErrorResult, OctopusError};

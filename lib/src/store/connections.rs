@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{is_condition_failure, refused_item};
 use super::{Store, StoreError, from_item, keys, to_item};
-use crate::domain::{ConnectionId, JournalKey};
+use crate::domain::{ConnectionId, DocumentFormat, JournalKey};
 
 /// What a bookkeeper chose when connecting Focus to Octopus (docs/DESIGN.md §3, `CONFIG`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,7 +39,7 @@ pub struct ConnectionConfig {
     pub options: ConnectionOptions,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionOptions {
     /// Skip documents whose total is zero instead of booking them.
     #[serde(default)]
@@ -57,6 +57,26 @@ pub struct ConnectionOptions {
     /// higher if Octopus granted more, lower to keep a reserve for work done by hand.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub octopus_daily_limits: BTreeMap<String, u32>,
+    /// The rendering of each document that goes with its booking (PDF unless chosen otherwise); `None`: no file.
+    #[serde(default = "default_attachment")]
+    pub attachment: Option<DocumentFormat>,
+}
+
+fn default_attachment() -> Option<DocumentFormat> {
+    Some(DocumentFormat::Pdf)
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> Self {
+        Self {
+            skip_zero_amounts: false,
+            payment_journal: None,
+            focus_payment_method_id: None,
+            import_companies: false,
+            octopus_daily_limits: BTreeMap::new(),
+            attachment: default_attachment(),
+        }
+    }
 }
 
 /// A value together with the version it was read at; pass the version back to update it.

@@ -20,9 +20,10 @@ use super::review::review_after_posting;
 use super::services::{Connection, Deployment};
 use super::source::{Fetched, FocusDocument, fetch};
 use crate::domain::Code;
+use crate::domain::attachment::file_name;
 use crate::domain::booking::build_booking;
 use crate::domain::{BookingKey, DocumentKind, DocumentRef, DocumentState, Failure};
-use crate::octopus::{BuySellBooking, OctopusError};
+use crate::octopus::{Attachment, BuySellBooking, OctopusError};
 use crate::store::{Begun, ConnectionConfig, DocumentUpdate, RecordedError, StoreError};
 
 /// Resynchronisations of the journal counter within one attempt before giving up for now.
@@ -239,6 +240,7 @@ async fn post(
     };
     let (relation, external) = ensure_customer(deployment, conn, customer, now).await?;
     let amounts = posted_amounts(&draft, customer);
+    let mut attachments = attachments_of(conn, config, doc, &draft.reference).await?;
 
     for _ in 0..SEQUENCE_ATTEMPTS {
         let intent = reserve(deployment, conn, bookyear, &journal, doc, JournalUse::Sales, now).await?;
@@ -248,7 +250,7 @@ async fn post(
             document_nr: intent.document_nr,
         };
         let booking = BuySellBooking::sale(&draft, &key, period, (relation, external), booking_comment(doc));
-        match conn.octopus.insert_booking(&booking).await {
+        match conn.octopus.insert_booking(&booking, &attachments).await {
             Ok(()) => {
                 complete(deployment, conn, &intent, &key, &amounts, now).await?;
                 tracing::info!(connection = %conn.id, document = %doc, booking = %key, "posted");
@@ -270,6 +272,12 @@ async fn post(
                 }
                 // Someone else's booking holds the number (or Octopus is behind us): retry under the next one.
             }
+            Err(OctopusError::NoDocumentStorage { details }) if !attachments.is_empty() => {
+                // Nothing was booked: the booking goes in without its file, under the same (still reserved) number.
+                tracing::warn!(connection = %conn.id, document = %doc, code = Code::OCTOPUS_NO_DOCUMENT_STORAGE.as_str(),
+                    "booking without its file: {details}");
+                attachments.clear();
+            }
             Err(e) if e.is_transient() => {
                 // The intent stays: the next attempt reuses the number, so a booking that went in is found.
                 return Err(e.into());
@@ -289,4 +297,19 @@ async fn post(
         Code::OCTOPUS_SEQUENCE_MOVING,
         format!("Journal {journal} kept receiving other bookings while this document was posted; retried later."),
     ))
+}
+
+/// The file that goes with the booking in the format the connection chose (none when it chose none), named after
+/// the document's number.
+async fn attachments_of(
+    conn: &Connection,
+    config: &ConnectionConfig,
+    doc: &DocumentRef,
+    number: &str,
+) -> Result<Vec<Attachment>, SyncError> {
+    let Some(format) = config.options.attachment else {
+        return Ok(Vec::new());
+    };
+    let file = conn.focus.download(doc.kind, &doc.id, format).await?;
+    Ok(vec![Attachment::new(file_name(number, file.format), &file.bytes)])
 }

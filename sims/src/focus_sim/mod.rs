@@ -191,6 +191,7 @@ impl FocusSim {
         });
         let router = routes::router(shared.clone());
         let served = serve(router, port).await.expect("the simulator binds a loopback port");
+        shared.state.lock().unwrap().files_url = format!("{}/files", served.url());
         Self {
             shared,
             served,

@@ -71,6 +71,12 @@ pub struct FocusState {
     pub outbox: Vec<super::Event>,
     /// Answer 201 with a bare `{type, id}` (the introduction's shape) instead of `{data: {type, id}}`.
     pub created_bare: bool,
+    /// Where the temporary download links point (this server's `/files/…`, standing in for Focus's file host).
+    pub files_url: String,
+    /// Temporary download links: token → (document id, format, expiry).
+    pub downloads: HashMap<String, (String, String, DateTime<Utc>)>,
+    /// Extra bytes appended to every rendered file (a large PDF, for the bench).
+    pub file_padding: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +178,9 @@ impl FocusState {
             credit_note_info_as_array: true,
             outbox: Vec::new(),
             created_bare: false,
+            files_url: String::new(),
+            downloads: HashMap::new(),
+            file_padding: 0,
         }
     }
 

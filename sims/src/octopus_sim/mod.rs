@@ -277,6 +277,7 @@ impl OctopusSim {
                 reference: None,
                 data,
                 modified_at: now,
+                attachments: Vec::new(),
             });
             d.balancings.push(SimBalancing {
                 debet: (booking.bookyear, booking.journal.clone(), booking.document_nr, -1),
@@ -316,6 +317,22 @@ impl OctopusSim {
                     (key, b.amount, b.reference.clone(), b.data.clone())
                 })
                 .collect()
+        })
+    }
+
+    /// Switches a dossier's document storage (Octopus's DMS) on or off; without it, bookings with files are refused.
+    pub fn set_document_storage(&self, dossier: i32, on: bool) {
+        self.dossier(dossier, |d, _| d.document_storage = on);
+    }
+
+    /// The files stored with a booking: (file name, bytes).
+    pub fn attachments(&self, dossier: i32, key: &SimBookingKey) -> Vec<(String, Vec<u8>)> {
+        self.dossier(dossier, |d, _| {
+            d.bookings
+                .iter()
+                .find(|b| b.bookyear == key.bookyear && b.journal == key.journal && b.document_nr == key.document_nr)
+                .map(|b| b.attachments.clone())
+                .unwrap_or_default()
         })
     }
 
@@ -499,6 +516,7 @@ fn seed_purchases(d: &mut SimDossier, now: DateTime<Utc>) {
             reference: None,
             data: purchase(nr, amount, lines),
             modified_at: now,
+            attachments: Vec::new(),
         });
     }
     d.bookings.push(state::SimBooking {
@@ -514,6 +532,7 @@ fn seed_purchases(d: &mut SimDossier, now: DateTime<Utc>) {
             "bookingLines": [{ "type": "S", "amount": 121.0 }],
         }),
         modified_at: now,
+        attachments: Vec::new(),
     });
     d.balancings.push(SimBalancing {
         debet: (1, "F2".into(), 1, 1),

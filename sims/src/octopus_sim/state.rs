@@ -78,6 +78,8 @@ pub struct SimDossier {
     pub next_relation_id: i32,
     pub bookings: Vec<SimBooking>,
     pub balancings: Vec<SimBalancing>,
+    /// Whether the dossier keeps documents (Octopus's DMS); without it a booking with files is refused.
+    pub document_storage: bool,
 }
 
 pub struct SimBookyear {
@@ -142,6 +144,8 @@ pub struct SimBooking {
     /// `buySellBookingServiceData` or `financialDiversBookingServiceData`, as received.
     pub data: Value,
     pub modified_at: DateTime<Utc>,
+    /// The files sent with the booking: (file name, decoded bytes).
+    pub attachments: Vec<(String, Vec<u8>)>,
 }
 
 pub struct SimBalancing {
@@ -204,6 +208,7 @@ impl SimDossier {
             next_relation_id: 1,
             bookings: Vec::new(),
             balancings: Vec::new(),
+            document_storage: true,
         }
     }
 

@@ -4,6 +4,8 @@
 use std::sync::atomic::Ordering;
 
 use anyhow::{Result, anyhow, bail};
+use focus_octopus::domain::DocumentFormat;
+use focus_octopus::domain::attachment::file_name;
 use focus_octopus::octopus::Operation;
 use rust_decimal::Decimal;
 
@@ -104,6 +106,19 @@ pub(super) async fn against_seeded_data(demo: &Demo, plan: Plan, seen: &Seen, we
             &wrong[..wrong.len().min(5)]
         ),
     );
+    let with_pdf = sales
+        .iter()
+        .filter(|(key, _, reference, _)| {
+            let expected = file_name(reference.as_deref().unwrap_or_default(), DocumentFormat::Pdf);
+            matches!(demo.octopus.attachments(DOSSIER, key).as_slice(), [(name, bytes)]
+                if *name == expected && bytes.starts_with(b"%PDF-"))
+        })
+        .count();
+    checks.equal(
+        "bookings that carry their document's PDF, named after its number",
+        sales.len(),
+        with_pdf,
+    );
     let mut registered = 0;
     let mut unequal = Vec::new();
     for (id, paid) in &seen.reconciled {
@@ -197,6 +212,20 @@ pub(super) fn print_summary(demo: &Demo, stats: &RunnerStats, seen: &Seen) {
             a["reason"].as_str().unwrap_or_default()
         );
     }
+    let sales: Vec<_> = demo
+        .octopus
+        .bookings(DOSSIER)
+        .into_iter()
+        .filter(|(key, ..)| key.journal == "V1" || key.journal == "V2")
+        .collect();
+    let with_file = sales
+        .iter()
+        .filter(|(key, ..)| !demo.octopus.attachments(DOSSIER, key).is_empty())
+        .count();
+    println!(
+        "  files       {with_file} of {} Octopus bookings carry their document's PDF",
+        sales.len()
+    );
     println!(
         "  payments    {} registered in Focus for {} reconciled invoices, {} in total",
         registered,

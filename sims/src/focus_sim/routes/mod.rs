@@ -3,7 +3,7 @@
 //!
 //! One file per resource: [`account`] (`users`, `departments`, `taxRates`, `productCategories`, `paymentMethods`,
 //! `customFieldDefinitions`), [`companies`], [`contacts`], [`invoices`], [`credit_notes`] (both drawn by
-//! [`documents`]), [`webhooks`]. Each lists its actions; every action is its own route on an axum [`Router`], and
+//! [`documents`]), [`files`] (their renderings and the host of the temporary links), [`webhooks`]. Each lists its actions; every action is its own route on an axum [`Router`], and
 //! every call passes [`call`] first: the sliding minute, the access token, injected faults, the record.
 //!
 //! Assumptions where Focus documents nothing, each at least as unpleasant as the real service:
@@ -19,6 +19,7 @@ mod companies;
 mod contacts;
 mod credit_notes;
 mod documents;
+mod files;
 mod invoices;
 mod oauth;
 mod values;
@@ -82,8 +83,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         invoices::actions(),
         credit_notes::actions(),
         webhooks::actions(),
+        files::actions(),
     ];
-    let mut router = oauth::routes();
+    let mut router = oauth::routes().merge(files::routes());
     for (name, action) in actions.into_iter().flatten() {
         router = router.route(
             &format!("/{name}"),

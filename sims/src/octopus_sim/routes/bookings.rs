@@ -74,6 +74,45 @@ pub(super) fn service_data<'a>(body: &'a Value, name: &str, required: &[&str]) -
     }
 }
 
+/// The largest file taken with a booking. Octopus documents no limit for `AttachementData`; 10 MB is the
+/// simulator's assumption (docs/partners/octopus.md §11), as strict as a request limit in front of the service.
+pub(super) const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// The files a booking request carries in `attachments`, decoded. Without document storage a booking with files is
+/// refused whole (403, the wording of Octopus's upload operations), so nothing is booked.
+pub(super) fn attachments(d: &SimDossier, body: &Value) -> Result<Vec<(String, Vec<u8>)>, Reply> {
+    use base64::Engine;
+    let Some(list) = body.get("attachments").filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let Some(list) = list.as_array() else {
+        return Err(bad_parameters("attachments must be a list"));
+    };
+    if !list.is_empty() && !d.document_storage {
+        return Err(technical(403, "No DMS access for this dossier"));
+    }
+    let mut files = Vec::new();
+    for (i, file) in list.iter().enumerate() {
+        let Some(name) = file["fileName"].as_str().filter(|n| !n.trim().is_empty()) else {
+            return Err(bad_parameters(&format!("attachments[{i}].fileName")));
+        };
+        let decoded = file["fileData"]
+            .as_str()
+            .and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok());
+        let Some(bytes) = decoded else {
+            return Err(bad_parameters(&format!("attachments[{i}].fileData must be base64")));
+        };
+        if bytes.len() > MAX_ATTACHMENT_BYTES {
+            return Err(bad_parameters(&format!(
+                "attachments[{i}].fileData: {} bytes, more than {MAX_ATTACHMENT_BYTES}",
+                bytes.len()
+            )));
+        }
+        files.push((name.to_owned(), bytes));
+    }
+    Ok(files)
+}
+
 pub(super) struct Target {
     pub bookyear: i32,
     pub journal: String,
@@ -201,5 +240,6 @@ pub(super) fn commit_booking(
         reference: data["reference"].as_str().map(str::to_owned),
         data: data.clone(),
         modified_at: now,
+        attachments: Vec::new(),
     });
 }

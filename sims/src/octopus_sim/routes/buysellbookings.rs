@@ -8,7 +8,7 @@ use focus_octopus::octopus::Operation::{
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::bookings::{booking_target, commit_booking, modified_bookings, service_data};
+use super::bookings::{attachments, booking_target, commit_booking, modified_bookings, service_data};
 use super::values::{date, money};
 use super::{
     Call, GET, POST, PUT, Refusal, Reply, Route, bad_parameters, in_dossier, invalid_elements, not_found, ok, refuse,
@@ -63,6 +63,10 @@ fn insert_sales_booking(d: &mut SimDossier, body: &Value, now: DateTime<Utc>) ->
     ];
     let data = match service_data(body, "buySellBookingServiceData", &required) {
         Ok(data) => data,
+        Err(refused) => return refused,
+    };
+    let files = match attachments(d, body) {
+        Ok(files) => files,
         Err(refused) => return refused,
     };
     let (document_date, _expiry) = match (date(&data["documentDate"]), date(&data["expiryDate"])) {
@@ -154,5 +158,8 @@ fn insert_sales_booking(d: &mut SimDossier, body: &Value, now: DateTime<Utc>) ->
     }
     let relation_id = d.relations[relation].id;
     commit_booking(d, target, amount, Some(relation_id), data, now);
+    if let Some(booked) = d.bookings.last_mut() {
+        booked.attachments = files;
+    }
     reply(201, None)
 }
