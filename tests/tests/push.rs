@@ -1184,6 +1184,20 @@ async fn a_dossier_without_document_storage_gets_the_booking_without_its_file_an
         "refused with the file, booked without it"
     );
     assert_eq!(record(&world, &id).await.state, DocumentState::Posted);
+
+    // The next document does not spend a second booking call (nor a Focus download) on a file Octopus refuses.
+    world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(50), rates::VAT_21)],
+            march(3),
+        )
+        .await;
+    world.pump(10).await;
+    assert_eq!(booked_files(&world, "V1"), [(1, Vec::new()), (2, Vec::new())]);
+    assert_eq!(world.octopus.calls_today(Operation::InsertBuySellBooking), 3);
+    assert_eq!(world.focus.count("invoices.download"), 1);
 }
 
 #[tokio::test]

@@ -40,6 +40,9 @@ pub struct Connection {
     last_booked: Mutex<HashMap<(BookyearId, JournalKey), u32>>,
     /// The day's booking budget was found spent: no booking is tried before this time (the budget reset).
     bookings_closed_until: Mutex<Option<DateTime<Utc>>>,
+    /// Octopus refused a booking's file for lack of document storage: for a while bookings go without files, so a
+    /// dossier without storage does not spend two booking calls (and a Focus download) on every document.
+    no_document_storage: TtlCache<(), ()>,
 }
 
 pub(super) fn unknown_connection(conn: &ConnectionId) -> SyncError {
@@ -76,6 +79,7 @@ impl Connection {
             sales_vat_codes: TtlCache::new(REFERENCE_TTL),
             last_booked: Mutex::new(HashMap::new()),
             bookings_closed_until: Mutex::new(None),
+            no_document_storage: TtlCache::new(REFERENCE_TTL),
         };
         connection.settings.put((), settings, now);
         connection
@@ -88,6 +92,15 @@ impl Connection {
 
     pub(super) fn close_bookings_until(&self, until: DateTime<Utc>) {
         *locked(&self.bookings_closed_until) = Some(until);
+    }
+
+    /// Whether Octopus refused a file for lack of document storage in the last [`REFERENCE_TTL`].
+    pub(super) fn files_refused(&self, now: DateTime<Utc>) -> bool {
+        self.no_document_storage.get(&(), now).is_some()
+    }
+
+    pub(super) fn refuse_files(&self, now: DateTime<Utc>) {
+        self.no_document_storage.put((), (), now);
     }
 
     /// The connection's settings, re-read at most every [`SETTINGS_TTL`].

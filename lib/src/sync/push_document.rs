@@ -240,7 +240,7 @@ async fn post(
     };
     let (relation, external) = ensure_customer(deployment, conn, customer, now).await?;
     let amounts = posted_amounts(&draft, customer);
-    let mut attachments = attachments_of(conn, config, doc, &draft.reference).await?;
+    let mut attachments = attachments_of(conn, config, doc, &draft.reference, now).await?;
 
     for _ in 0..SEQUENCE_ATTEMPTS {
         let intent = reserve(deployment, conn, bookyear, &journal, doc, JournalUse::Sales, now).await?;
@@ -277,6 +277,7 @@ async fn post(
                 tracing::warn!(connection = %conn.id, document = %doc, code = Code::OCTOPUS_NO_DOCUMENT_STORAGE.as_str(),
                     "booking without its file: {details}");
                 attachments.clear();
+                conn.refuse_files(now);
             }
             Err(e) if e.is_transient() => {
                 // The intent stays: the next attempt reuses the number, so a booking that went in is found.
@@ -299,15 +300,16 @@ async fn post(
     ))
 }
 
-/// The file that goes with the booking in the format the connection chose (none when it chose none), named after
-/// the document's number.
+/// The file that goes with the booking in the format the connection chose, named after the document's number; none
+/// when it chose none, or while Octopus refuses files for lack of document storage.
 async fn attachments_of(
     conn: &Connection,
     config: &ConnectionConfig,
     doc: &DocumentRef,
     number: &str,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Attachment>, SyncError> {
-    let Some(format) = config.options.attachment else {
+    let Some(format) = config.options.attachment.filter(|_| !conn.files_refused(now)) else {
         return Ok(Vec::new());
     };
     let file = conn.focus.download(doc.kind, &doc.id, format).await?;
