@@ -85,6 +85,8 @@ proptest! {
         let source = SourceDocument {
             kind,
             number: "2026 / 1".into(),
+        payment_reference: None,
+        credited_number: None,
             date,
             due_date: date,
             lines: sim

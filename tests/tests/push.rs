@@ -53,7 +53,15 @@ async fn a_booked_invoice_becomes_one_balanced_octopus_booking_with_its_customer
     let (key, amount, reference, data) = &bookings[0];
     assert_eq!((key.journal.as_str(), key.document_nr), ("V1", 1));
     assert_eq!(*amount, world.focus.payable(&id));
-    assert_eq!(reference.as_deref(), Some(number.as_str()));
+    // The reference is what the customer pays with, so Octopus's bank import matches it; the number is the order
+    // reference, where the bookkeeper sees it.
+    let communication = world
+        .focus
+        .payment_reference(&id)
+        .expect("Focus gives a booked invoice one");
+    assert!(communication.starts_with("+++"), "{communication}");
+    assert_eq!(reference.as_deref(), Some(communication.as_str()));
+    assert_eq!(data["orderReference"], number.as_str());
     let relations = world.octopus.relations(DOSSIER);
     assert_eq!(relations.len(), 1);
     assert_eq!(relations[0]["vatNr"], "BE0477.472.701");
@@ -158,7 +166,10 @@ async fn a_month_of_120_documents_ends_as_exactly_120_bookings_with_focus_totals
     assert_eq!(numbers("V1"), (1..=100).collect::<Vec<_>>(), "gapless, in order");
     assert_eq!(numbers("V2"), (1..=20).collect::<Vec<_>>());
     // Amounts are Focus's payable totals to the cent; credit notes negative with positive lines.
-    let by_reference: HashMap<String, Decimal> = bookings.iter().map(|b| (b.2.clone().unwrap(), b.1)).collect();
+    let by_number: HashMap<String, Decimal> = bookings
+        .iter()
+        .map(|b| (b.3["orderReference"].as_str().unwrap().to_owned(), b.1))
+        .collect();
     for (id, kind) in &documents {
         let payable = world.focus.payable(id);
         let number = world.focus.state().document(id).unwrap().number.clone().unwrap();
@@ -167,7 +178,7 @@ async fn a_month_of_120_documents_ends_as_exactly_120_bookings_with_focus_totals
         } else {
             payable
         };
-        assert_eq!(by_reference[&number], expected, "{number}");
+        assert_eq!(by_number[&number], expected, "{number}");
     }
     // Each customer once, exported before its first document.
     let relations = world.octopus.relations(DOSSIER);
@@ -302,7 +313,7 @@ async fn a_journal_locked_for_three_attempts_is_posted_afterwards_without_a_gap(
     assert_eq!(bookings.iter().map(|b| b.0.document_nr).collect::<Vec<_>>(), [1, 2, 3]);
     let first = record(&world, &ids[0]).await;
     assert_eq!((first.state, first.attempts), (DocumentState::Posted, 4));
-    let numbers: Vec<_> = bookings.iter().map(|b| b.2.clone().unwrap()).collect();
+    let numbers: Vec<_> = bookings.iter().map(|b| b.3["orderReference"].clone()).collect();
     assert_eq!(numbers, ["2026 / 1", "2026 / 2", "2026 / 3"], "Focus's order kept");
 }
 
@@ -673,6 +684,142 @@ async fn a_document_recorded_for_a_crashed_poster_is_not_flagged_for_review_by_a
     let first = record(&world, &first).await;
     assert_eq!(first.state, DocumentState::Posted, "{:?}", first.note);
     assert_eq!(world.octopus.bookings(DOSSIER).len(), 2);
+}
+
+/// Earlier versions wrote the document number as the booking's reference. A booking one of them made just before
+/// its poster died — whose comment a bookkeeper has edited since — is found by that number after the upgrade, not
+/// booked a second time.
+#[tokio::test]
+async fn a_booking_an_earlier_version_made_before_a_crash_is_found_by_its_number_not_booked_twice() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let (id, number) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(2), dec!(40), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    let batch = world.receive_batch().await.expect("the invoice's message");
+    let killed = world.octopus.after_next_booking();
+    tokio::select! {
+        _ = focus_octopus::lambda::poster::handle(&world.deployment, &batch.event) => panic!("the poster was to die"),
+        _ = killed => {}
+    }
+    let (key, ..) = world.octopus.bookings(DOSSIER).remove(0);
+    world.octopus.rewrite_booking(DOSSIER, &key, |data| {
+        data["reference"] = serde_json::json!(number);
+        data.as_object_mut().unwrap().remove("orderReference");
+        data["comment"] = serde_json::json!("Kroon, levering maart");
+    });
+    world.abandon(&batch).await;
+
+    world.pump(10).await;
+
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 1, "never a second booking");
+    let record = record(&world, &id).await;
+    assert_eq!(record.state, DocumentState::Posted, "{:?}", record.last_error);
+    assert_eq!(record.booking.map(|b| b.document_nr), Some(1));
+}
+
+/// A credit note's reference is the number of the invoice it credits (so the bookkeeper sees which one, and can
+/// balance the two); its own number is its order reference. The credited invoice's number comes from the store
+/// when the invoice was synced, from Focus when it was not (dated before the connection started).
+#[tokio::test]
+async fn a_credit_note_carries_the_number_of_the_invoice_it_credits() {
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let (invoice_id, invoice_number) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(2), dec!(40), rates::VAT_21)],
+            march(2),
+        )
+        .await;
+    world.pump(10).await;
+    let (credit_id, credit_number) = world
+        .focus
+        .credit_note(
+            ("company", &company),
+            vec![line(dec!(1), dec!(40), rates::VAT_21)],
+            march(3),
+            Some(&invoice_id),
+        )
+        .await;
+    let before = world.focus.received().len();
+
+    world.pump(10).await;
+
+    let credit_record = |id: String| {
+        let world = &world;
+        async move {
+            let doc = DocumentRef::new(DocumentKind::CreditNote, id).unwrap();
+            world
+                .deployment
+                .store
+                .documents()
+                .get(&world.conn, &doc)
+                .await
+                .unwrap()
+                .expect("a record")
+        }
+    };
+    let credit = credit_record(credit_id.clone()).await;
+    assert_eq!(credit.state, DocumentState::Posted, "{:?}", credit.last_error);
+    let booking = credit.booking.unwrap();
+    let (_, amount, reference, data) = world
+        .octopus
+        .bookings(DOSSIER)
+        .into_iter()
+        .find(|b| b.0.journal == booking.journal.as_str() && b.0.document_nr == booking.document_nr as i32)
+        .unwrap();
+    assert!(amount < Decimal::ZERO);
+    assert_eq!(reference.as_deref(), Some(invoice_number.as_str()));
+    assert_eq!(data["orderReference"], credit_number.as_str());
+    let asked: Vec<String> = world.focus.received()[before..]
+        .iter()
+        .map(|r| r.action.clone())
+        .collect();
+    assert!(
+        !asked.iter().any(|a| a == "invoices.info"),
+        "the synced invoice's number is the store's: {asked:?}"
+    );
+
+    // An invoice the sync never saw (its webhook never came): Focus says its number.
+    let (unseen_id, unseen_number) = world
+        .focus
+        .invoice(
+            ("company", &company),
+            vec![line(dec!(1), dec!(10), rates::VAT_21)],
+            march(4),
+        )
+        .await;
+    let lost = world.receive_batch().await.expect("the unseen invoice's message");
+    world.settle(&lost, &Default::default()).await;
+    let (second_credit, _) = world
+        .focus
+        .credit_note(
+            ("company", &company),
+            vec![line(dec!(1), dec!(10), rates::VAT_21)],
+            march(5),
+            Some(&unseen_id),
+        )
+        .await;
+    world.pump(10).await;
+    let booking = credit_record(second_credit).await.booking.unwrap();
+    let reference = world
+        .octopus
+        .bookings(DOSSIER)
+        .into_iter()
+        .find(|b| b.0.journal == booking.journal.as_str() && b.0.document_nr == booking.document_nr as i32)
+        .and_then(|b| b.2);
+    assert_eq!(reference.as_deref(), Some(unseen_number.as_str()));
 }
 
 /// Focus delivers the webhooks of every department to every registration of the account. Another legal entity's

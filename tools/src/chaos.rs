@@ -968,7 +968,7 @@ async fn check(
         .bookings(DOSSIER)
         .into_iter()
         .filter(|(k, ..)| k.journal == "V1" || k.journal == "V2")
-        .map(|(k, amount, reference, _)| (k, amount, reference))
+        .map(|(k, amount, _, data)| (k, amount, data["orderReference"].as_str().map(str::to_owned)))
         .collect();
     let booking_data: HashMap<(String, i32), serde_json::Value> = world
         .octopus
@@ -988,6 +988,7 @@ async fn check(
     for b in booked {
         let matching: Vec<&(SimBookingKey, Decimal, Option<String>)> = sales
             .iter()
+            // The booking's order reference is the Focus number.
             .filter(|s| s.2.as_deref() == Some(b.number.as_str()))
             .collect();
         let payable = world.focus.payable(&b.id);

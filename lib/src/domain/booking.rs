@@ -22,8 +22,12 @@ use super::{DocumentKind, ErrorClass, Failure};
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceDocument {
     pub kind: DocumentKind,
-    /// Focus document number, such as "2026 / 17": the booking's reference.
+    /// Focus document number, such as "2026 / 17": the booking's order reference, the file's name.
     pub number: String,
+    /// An invoice's Belgian structured communication (`+++084/2613/66074+++`), when Focus has one.
+    pub payment_reference: Option<String>,
+    /// A credit note's credited invoice number, when it credits one.
+    pub credited_number: Option<String>,
     pub date: NaiveDate,
     pub due_date: NaiveDate,
     pub lines: Vec<SourceLine>,
@@ -83,6 +87,9 @@ pub struct BookingDraft {
     /// Negative for a credit note.
     pub amount: Decimal,
     pub lines: Vec<DraftLine>,
+    /// The Focus document number: the booking's `orderReference`.
+    pub number: String,
+    /// What Octopus matches a payment by ([`super::reference::booking_reference`]).
     pub reference: String,
     pub document_date: NaiveDate,
     pub due_date: NaiveDate,
@@ -375,7 +382,8 @@ pub fn build_booking(doc: &SourceDocument, mapping: &Mapping) -> Result<BookingD
     Ok(BookingDraft {
         amount,
         lines,
-        reference: doc.number.clone(),
+        number: doc.number.clone(),
+        reference: super::reference::booking_reference(doc),
         document_date: doc.date,
         due_date: doc.due_date,
         currency: doc.currency.clone(),

@@ -8,6 +8,7 @@ pub mod document;
 pub mod failure;
 pub mod ids;
 pub mod matching;
+pub mod reference;
 
 pub use attachment::DocumentFormat;
 pub use code::Code;
@@ -17,3 +18,4 @@ pub use ids::{
     BookingKey, BookyearId, ConnectionId, CustomerRef, DocumentRef, ExternalRelationId, FocusCustomerType, JournalKey,
     OctopusRelationId,
 };
+pub use reference::StructuredReference;

@@ -63,7 +63,7 @@ impl BuySellBooking {
             document_date: draft.document_date,
             expiry_date: draft.due_date.max(draft.document_date),
             comment: Some(comment),
-            order_reference: None,
+            order_reference: Some(draft.number.clone()),
             reference: Some(draft.reference.clone()),
             amount: draft.amount,
             currency_code: draft.currency.clone(),

@@ -14,13 +14,15 @@ use crate::domain::{BookingKey, ConnectionId, DocumentState};
 impl Journals<'_> {
     /// Octopus accepted (or, after a -13, confirmed) the booking of the intent: in one transaction the document
     /// becomes `posted` with its booking key and the counter advances to the booked number. Refused, with nothing
-    /// changed, unless the journal holds exactly this intent and the document is `posting`.
+    /// changed, unless the journal holds exactly this intent and the document is `posting`. The document's Focus
+    /// `number`, when given, is recorded with it (people, and a credit note's booking, know the invoice by it).
     pub async fn complete(
         &self,
         conn: &ConnectionId,
         intent: &JournalIntent,
         booking: &BookingKey,
         posted: &PostedAmounts,
+        number: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let doc = &intent.document;
@@ -51,32 +53,39 @@ impl Journals<'_> {
                 key: "journal update".into(),
                 reason: e.to_string(),
             })?;
+        let mut names = HashMap::from([
+            ("#state".into(), "state".into()),
+            ("#booking".into(), "booking".into()),
+            ("#posted".into(), "posted".into()),
+            ("#gpk".into(), keys::GSI1PK.into()),
+            ("#gsk".into(), keys::GSI1SK.into()),
+            ("#at".into(), "updated_at".into()),
+            ("#err".into(), "last_error".into()),
+        ]);
+        let mut values = HashMap::from([
+            (":posted".into(), s(DocumentState::Posted.as_str())),
+            (":posting".into(), s(DocumentState::Posting.as_str())),
+            (":booking".into(), value(booking)?),
+            (":amounts".into(), value(posted)?),
+            (":gpk".into(), s(keys::booking_index(conn, booking))),
+            (":gsk".into(), s(keys::document(doc))),
+            (":at".into(), at),
+        ]);
+        let mut set = "SET #state = :posted, #booking = :booking, #posted = :amounts, #gpk = :gpk, #gsk = :gsk, \
+                       #at = :at"
+            .to_owned();
+        if let Some(number) = number.filter(|n| !n.is_empty()) {
+            names.insert("#number".into(), "number".into());
+            values.insert(":number".into(), s(number));
+            set.push_str(", #number = :number");
+        }
         let document_update = Update::builder()
             .table_name(&self.store.table)
             .set_key(Some(item_key(conn, keys::document(doc))))
-            .update_expression(
-                "SET #state = :posted, #booking = :booking, #posted = :amounts, #gpk = :gpk, #gsk = :gsk, #at = :at \
-                 REMOVE #err",
-            )
+            .update_expression(format!("{set} REMOVE #err"))
             .condition_expression("#state = :posting")
-            .set_expression_attribute_names(Some(HashMap::from([
-                ("#state".into(), "state".into()),
-                ("#booking".into(), "booking".into()),
-                ("#posted".into(), "posted".into()),
-                ("#gpk".into(), keys::GSI1PK.into()),
-                ("#gsk".into(), keys::GSI1SK.into()),
-                ("#at".into(), "updated_at".into()),
-                ("#err".into(), "last_error".into()),
-            ])))
-            .set_expression_attribute_values(Some(HashMap::from([
-                (":posted".into(), s(DocumentState::Posted.as_str())),
-                (":posting".into(), s(DocumentState::Posting.as_str())),
-                (":booking".into(), value(booking)?),
-                (":amounts".into(), value(posted)?),
-                (":gpk".into(), s(keys::booking_index(conn, booking))),
-                (":gsk".into(), s(keys::document(doc))),
-                (":at".into(), at),
-            ])))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(|e| StoreError::Corrupt {

@@ -206,7 +206,8 @@ pub(super) async fn find_own_booking(
     conn: &Connection,
     bookyear: BookyearId,
     journal: &JournalKey,
-    reference: &str,
+    doc: &DocumentRef,
+    number: &str,
     intent: &JournalIntent,
 ) -> Result<Option<u32>, SyncError> {
     let since = intent.started_at - CONFIRM_LOOKBACK;
@@ -214,11 +215,26 @@ pub(super) async fn find_own_booking(
         .octopus
         .modified_bookings(Some(bookyear), Some(journal.as_str()), since)
         .await?;
+    let tag = booking_comment(doc);
     Ok(bookings
         .iter()
-        .filter(|b| b.journal_key == journal.as_str() && b.reference.as_deref() == Some(reference))
+        .filter(|b| b.journal_key == journal.as_str() && is_ours(b, &tag, number))
         .map(|b| b.document_sequence_nr.max(0) as u32)
         .min_by_key(|nr| nr.abs_diff(intent.document_nr)))
+}
+
+/// Whether a booking Octopus holds is this document's: it carries our comment naming the Focus document (every
+/// version wrote it), or — should a bookkeeper have edited the comment — the document's number as its order
+/// reference (this version) or as its reference (earlier versions, which wrote the number there), without a comment
+/// naming another Focus document.
+fn is_ours(booking: &crate::octopus::BuySellBooking, tag: &str, number: &str) -> bool {
+    let comment = booking.comment.as_deref().unwrap_or_default();
+    if comment == tag {
+        return true;
+    }
+    let names_another = comment.starts_with("Focus ") && comment != tag;
+    !names_another
+        && (booking.order_reference.as_deref() == Some(number) || booking.reference.as_deref() == Some(number))
 }
 
 pub(super) async fn complete(
@@ -227,12 +243,13 @@ pub(super) async fn complete(
     intent: &JournalIntent,
     key: &BookingKey,
     amounts: &PostedAmounts,
+    number: &str,
     now: DateTime<Utc>,
 ) -> Result<(), SyncError> {
     deployment
         .store
         .journals()
-        .complete(&conn.id, intent, key, amounts, now)
+        .complete(&conn.id, intent, key, amounts, Some(number), now)
         .await?;
     conn.remember_last_booked(key.bookyear, &key.journal, Some(key.document_nr));
     Ok(())
@@ -248,6 +265,7 @@ pub(super) async fn confirm(
     last: u32,
     key: &BookingKey,
     amounts: &PostedAmounts,
+    number: &str,
     now: DateTime<Utc>,
 ) -> Result<BookingKey, SyncError> {
     let journals = deployment.store.journals();
@@ -256,7 +274,7 @@ pub(super) async fn confirm(
         ..key.clone()
     };
     if found == intent.document_nr {
-        complete(deployment, conn, intent, &found_key, amounts, now).await?;
+        complete(deployment, conn, intent, &found_key, amounts, number, now).await?;
     } else {
         // Booked under another number than the intent (the counter was behind): re-point the intent, complete it,
         // then follow Octopus's counter.
@@ -266,7 +284,7 @@ pub(super) async fn confirm(
         let moved = journals
             .reserve(&conn.id, key.bookyear, &key.journal, &intent.document, now)
             .await?;
-        complete(deployment, conn, &moved, &found_key, amounts, now).await?;
+        complete(deployment, conn, &moved, &found_key, amounts, number, now).await?;
     }
     if last > found {
         journals
@@ -315,7 +333,7 @@ async fn resolve_stale_intent(
             deployment
                 .store
                 .journals()
-                .complete(&conn.id, intent, &key, &amounts, now)
+                .complete(&conn.id, intent, &key, &amounts, None, now)
                 .await?;
         }
         None => {

@@ -18,7 +18,7 @@ use super::messages::{DocumentMessage, Trigger};
 pub use super::outcome::PushOutcome;
 use super::review::review_after_posting;
 use super::services::{Connection, Deployment};
-use super::source::{Fetched, FocusDocument, fetch};
+use super::source::{Fetched, FocusDocument, credited_number, fetch};
 use crate::domain::Code;
 use crate::domain::attachment::file_name;
 use crate::domain::booking::build_booking;
@@ -230,7 +230,10 @@ async fn post(
     document: &FocusDocument,
     now: DateTime<Utc>,
 ) -> Result<PushOutcome, SyncError> {
-    let (source, customer) = (&document.source, &document.customer);
+    let customer = &document.customer;
+    let mut source = document.source.clone();
+    source.credited_number = credited_number(deployment, conn, document).await?;
+    let source = &source;
     let (bookyear, period) = bookyear_for(conn, source.date, now).await?;
     let mapping = mapping_for(conn, config, &document.department, source, bookyear, now).await?;
     let draft = build_booking(source, &mapping)?;
@@ -240,7 +243,7 @@ async fn post(
     };
     let (relation, external) = ensure_customer(deployment, conn, customer, now).await?;
     let amounts = posted_amounts(&draft, customer);
-    let mut attachments = attachments_of(conn, config, doc, &draft.reference, now).await?;
+    let mut attachments = attachments_of(conn, config, doc, &draft.number, now).await?;
 
     for _ in 0..SEQUENCE_ATTEMPTS {
         let intent = reserve(deployment, conn, bookyear, &journal, doc, JournalUse::Sales, now).await?;
@@ -252,7 +255,7 @@ async fn post(
         let booking = BuySellBooking::sale(&draft, &key, period, (relation, external), booking_comment(doc));
         match conn.octopus.insert_booking(&booking, &attachments).await {
             Ok(()) => {
-                complete(deployment, conn, &intent, &key, &amounts, now).await?;
+                complete(deployment, conn, &intent, &key, &amounts, &draft.number, now).await?;
                 tracing::info!(connection = %conn.id, document = %doc, booking = %key, "posted");
                 return Ok(PushOutcome::Posted(key));
             }
@@ -263,11 +266,22 @@ async fn post(
                     (&key, JournalUse::Sales),
                     last_booked,
                     now,
-                    async || find_own_booking(conn, bookyear, &journal, &draft.reference, &intent).await,
+                    async || find_own_booking(conn, bookyear, &journal, doc, &draft.number, &intent).await,
                 )
                 .await?;
                 if let NumberRefused::Ours { found, last } = refused {
-                    let confirmed = confirm(deployment, conn, &intent, found, last, &key, &amounts, now).await?;
+                    let confirmed = confirm(
+                        deployment,
+                        conn,
+                        &intent,
+                        found,
+                        last,
+                        &key,
+                        &amounts,
+                        &draft.number,
+                        now,
+                    )
+                    .await?;
                     return Ok(PushOutcome::Confirmed(confirmed));
                 }
                 // Someone else's booking holds the number (or Octopus is behind us): retry under the next one.

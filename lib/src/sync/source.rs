@@ -23,6 +23,8 @@ pub(super) struct FocusDocument {
     pub customer: CustomerRef,
     pub department: String,
     pub is_draft: bool,
+    /// A credit note's credited invoice (its Focus id), when it credits one.
+    pub credits: Option<String>,
 }
 
 impl Fetched {
@@ -103,6 +105,8 @@ fn from_invoice(i: &Invoice) -> Result<FocusDocument, SyncError> {
     let source = SourceDocument {
         kind: DocumentKind::Invoice,
         number: i.invoice_number.clone().unwrap_or_default(),
+        payment_reference: i.payment_reference.clone(),
+        credited_number: None,
         date,
         due_date: i.due_on.unwrap_or(date),
         lines: lines_of(&i.grouped_lines),
@@ -117,6 +121,7 @@ fn from_invoice(i: &Invoice) -> Result<FocusDocument, SyncError> {
         customer: customer_of(&i.invoicee.customer)?,
         department: i.department.id.clone(),
         is_draft,
+        credits: None,
     })
 }
 
@@ -125,6 +130,9 @@ fn from_credit_note(c: &CreditNote) -> Result<FocusDocument, SyncError> {
     let source = SourceDocument {
         kind: DocumentKind::CreditNote,
         number: c.credit_note_number.clone().unwrap_or_default(),
+        payment_reference: None,
+        // Filled in by [`credited_number`] when the poster books it.
+        credited_number: None,
         date,
         due_date: date,
         lines: lines_of(&c.grouped_lines),
@@ -139,5 +147,31 @@ fn from_credit_note(c: &CreditNote) -> Result<FocusDocument, SyncError> {
         customer: customer_of(&c.invoicee.customer)?,
         department: c.department.id.clone(),
         is_draft: c.credit_note_number.is_none() || c.credit_note_date.is_none(),
+        credits: c.invoice.as_ref().map(|i| i.id.clone()),
     })
+}
+
+/// The number of the invoice a credit note credits: as the store knows it (the invoice was synced), or as Focus
+/// says (one `invoices.info`, only for an invoice the store does not know, such as one dated before the start).
+pub(super) async fn credited_number(
+    deployment: &super::services::Deployment,
+    conn: &Connection,
+    document: &FocusDocument,
+) -> Result<Option<String>, SyncError> {
+    let Some(invoice) = &document.credits else {
+        return Ok(None);
+    };
+    let Ok(id) = DocumentRef::new(DocumentKind::Invoice, invoice.clone()) else {
+        return Ok(None);
+    };
+    let known = deployment.store.documents().get(&conn.id, &id).await?;
+    if let Some(number) = known.and_then(|r| r.number) {
+        return Ok(Some(number));
+    }
+    match conn.focus.invoice(invoice).await {
+        Ok(i) => Ok(i.invoice_number),
+        // A credited invoice Focus no longer has: the credit note is booked under its own number.
+        Err(FocusError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }

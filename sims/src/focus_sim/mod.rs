@@ -490,6 +490,19 @@ impl FocusSim {
         totals::document_totals(d, |r| s.tax_rate(r).map_or(Decimal::ZERO, |t| t.rate)).1
     }
 
+    /// The structured communication Focus gives a booked invoice (what its customer pays with).
+    pub fn payment_reference(&self, id: &str) -> Option<String> {
+        let s = self.state();
+        let d = s.document(id).expect("a document");
+        (d.kind == DocKind::Invoice)
+            .then(|| {
+                d.number
+                    .as_deref()
+                    .map(|n| routes::documents::structured_communication(d.date, n))
+            })
+            .flatten()
+    }
+
     /// Payments registered on an invoice: (paid at, amount).
     pub fn payments(&self, id: &str) -> Vec<(DateTime<Utc>, Decimal)> {
         self.state()

@@ -320,6 +320,21 @@ impl OctopusSim {
         })
     }
 
+    /// A bookkeeper (or an earlier version of the sync) changed a stored booking's text fields: `edit` gets its
+    /// service data; the booking's reference and modification time follow.
+    pub fn rewrite_booking(&self, dossier: i32, key: &SimBookingKey, edit: impl FnOnce(&mut Value)) {
+        self.dossier(dossier, |d, now| {
+            let b = d
+                .bookings
+                .iter_mut()
+                .find(|b| b.bookyear == key.bookyear && b.journal == key.journal && b.document_nr == key.document_nr)
+                .expect("a stored booking");
+            edit(&mut b.data);
+            b.reference = b.data["reference"].as_str().map(str::to_owned);
+            b.modified_at = now;
+        });
+    }
+
     /// Switches a dossier's document storage (Octopus's DMS) on or off; without it, bookings with files are refused.
     pub fn set_document_storage(&self, dossier: i32, on: bool) {
         self.dossier(dossier, |d, _| d.document_storage = on);

@@ -108,8 +108,8 @@ pub(super) async fn against_seeded_data(demo: &Demo, plan: Plan, seen: &Seen, we
     );
     let with_pdf = sales
         .iter()
-        .filter(|(key, _, reference, _)| {
-            let expected = file_name(reference.as_deref().unwrap_or_default(), DocumentFormat::Pdf);
+        .filter(|(key, _, _, data)| {
+            let expected = file_name(data["orderReference"].as_str().unwrap_or_default(), DocumentFormat::Pdf);
             matches!(demo.octopus.attachments(DOSSIER, key).as_slice(), [(name, bytes)]
                 if *name == expected && bytes.starts_with(b"%PDF-"))
         })

@@ -384,7 +384,7 @@ async fn reconcile_and_pull_payments(demo: &mut Demo, plan: Plan, stats: &Runner
     {
         let Some((key, amount, ..)) = sales
             .iter()
-            .find(|(k, _, reference, _)| k.journal == "V1" && reference.as_deref() == Some(b.number.as_str()))
+            .find(|(k, _, _, data)| k.journal == "V1" && data["orderReference"] == b.number.as_str())
         else {
             continue;
         };

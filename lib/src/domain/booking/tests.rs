@@ -48,6 +48,8 @@ fn doc(lines: Vec<SourceLine>, taxes: Vec<(Decimal, Decimal, Decimal)>, payable:
     SourceDocument {
         kind: DocumentKind::Invoice,
         number: "2026 / 17".into(),
+        payment_reference: None,
+        credited_number: None,
         date,
         due_date: date,
         lines,

@@ -83,6 +83,21 @@ pub(super) fn sequence(number: Option<&str>) -> i64 {
         .unwrap_or(i64::MIN)
 }
 
+/// The Belgian structured communication Focus gives a booked invoice: ten digits (here the year and the invoice's
+/// sequence) and their remainder modulo 97 (97 for 0), as `+++ddd/dddd/ddddd+++`. Written out here, not taken
+/// from the library, so the simulator checks the sync's reading of it.
+pub(crate) fn structured_communication(date: Option<chrono::NaiveDate>, number: &str) -> String {
+    use chrono::Datelike;
+    let year = date.map_or(0, |d| d.year().rem_euclid(100)) as u64;
+    let base = year * 10_000_000 + sequence(Some(number)).max(0) as u64 % 10_000_000;
+    let check = match base % 97 {
+        0 => 97,
+        r => r,
+    };
+    let d = format!("{base:010}{check:02}");
+    format!("+++{}/{}/{}+++", &d[..3], &d[3..7], &d[7..])
+}
+
 /// The `.info` (or list item) JSON of a document, amounts computed as Focus does.
 pub(super) fn document_json(s: &FocusState, d: &SimDocument, full: bool) -> Value {
     let rate_of = |id: &str| s.tax_rate(id).map_or(Decimal::ZERO, |t| t.rate);
@@ -151,12 +166,7 @@ pub(super) fn document_json(s: &FocusState, d: &SimDocument, full: bool) -> Valu
             );
             v["sent"] = json!(false);
             v["purchase_order_number"] = Value::Null;
-            v["payment_reference"] = json!(format!(
-                "+++{:03}/{:04}/{:05}+++",
-                84,
-                2613,
-                sequence(d.number.as_deref()).max(0)
-            ));
+            v["payment_reference"] = json!(d.number.as_deref().map(|n| structured_communication(d.date, n)));
         }
         DocKind::CreditNote => {
             v["credit_note_number"] = json!(d.number);

@@ -18,7 +18,7 @@ mod account;
 mod companies;
 mod contacts;
 mod credit_notes;
-mod documents;
+pub(super) mod documents;
 mod files;
 mod invoices;
 mod oauth;
