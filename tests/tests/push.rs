@@ -1101,6 +1101,63 @@ async fn control_and_direction_characters_leave_a_customer_s_name_and_its_record
     assert!(cleaned.contains("2 from the name"), "{cleaned}");
 }
 
+/// Octopus's bank import also matches a payment by the customer's account number: the relation carries the IBAN
+/// and BIC Focus has, in electronic form. An invalid one is left out (never sent altered), the customer's record says
+/// which, and the invoice is booked all the same.
+#[tokio::test]
+async fn a_customer_s_bank_account_goes_with_its_relation_and_an_invalid_one_is_left_out_and_named() {
+    let world = PushWorld::start().await;
+    let kroon = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    world.focus.edit_company(&kroon, |c| {
+        c["iban"] = serde_json::json!("BE68 5390 0754 7034");
+        c["bic"] = serde_json::json!("GKCCBEBB");
+    });
+    let anker = world
+        .focus
+        .add_company("Feestzaal Het Anker BV", Some("BE0899623035"), "BE");
+    world
+        .focus
+        .edit_company(&anker, |c| c["iban"] = serde_json::json!("BE68 5390 0754 7035"));
+    for company in [&kroon, &anker] {
+        world
+            .focus
+            .invoice(
+                ("company", company),
+                vec![line(dec!(1), dec!(50), rates::VAT_21)],
+                march(2),
+            )
+            .await;
+    }
+
+    world.pump(10).await;
+
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 2, "both invoices booked");
+    let relations = world.octopus.relations(DOSSIER);
+    let of = |name: &str| relations.iter().find(|r| r["name"] == name).expect("exported").clone();
+    let kroon_relation = of("Brouwerij De Kroon BV");
+    assert_eq!(kroon_relation["ibanAccountNr"], "BE68539007547034");
+    assert_eq!(kroon_relation["bicCode"], "GKCCBEBB");
+    let anker_relation = of("Feestzaal Het Anker BV");
+    assert!(
+        anker_relation["ibanAccountNr"].as_str().is_none_or(str::is_empty),
+        "{anker_relation}"
+    );
+    let customer =
+        focus_octopus::domain::CustomerRef::new(focus_octopus::domain::FocusCustomerType::Company, anker).unwrap();
+    let mapping = world
+        .deployment
+        .store
+        .customers()
+        .get(&world.conn, &customer)
+        .await
+        .unwrap()
+        .expect("the mapping");
+    let note = mapping.cleaned.expect("the record names what was left out");
+    assert!(note.contains("'BE68539007547035' is not a valid IBAN"), "{note}");
+}
+
 #[tokio::test]
 async fn a_negative_invoice_and_a_discount_over_100_percent_are_refused_not_booked() {
     let world = PushWorld::start().await;

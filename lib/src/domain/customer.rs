@@ -188,6 +188,42 @@ pub fn clean_text(raw: &str) -> (String, usize) {
     (out.trim().to_owned(), removed)
 }
 
+/// A customer's bank account as Octopus's bank import matches it: the IBAN in electronic form (no spaces,
+/// upper case) and the BIC, each only when it is valid (ISO 13616 with its check digits and the country's length;
+/// ISO 9362: 8 or 11 characters). What is not valid is left out and named, never sent altered.
+pub fn read_bank_account(iban: Option<&str>, bic: Option<&str>) -> (Option<String>, Option<String>, Vec<String>) {
+    use iban::IbanLike;
+    let mut refused = Vec::new();
+    let compact = |raw: &str| -> String {
+        raw.chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase()
+    };
+    let iban = iban
+        .map(compact)
+        .filter(|i| !i.is_empty())
+        .and_then(|raw| match raw.parse::<iban::Iban>() {
+            Ok(valid) => Some(valid.electronic_str().to_owned()),
+            Err(_) => {
+                refused.push(format!("the IBAN '{raw}' is not a valid IBAN"));
+                None
+            }
+        });
+    let bic = bic.map(compact).filter(|b| !b.is_empty()).and_then(|raw| {
+        let valid = matches!(raw.len(), 8 | 11)
+            && raw[..6].chars().all(|c| c.is_ascii_uppercase())
+            && raw[6..].chars().all(|c| c.is_ascii_alphanumeric());
+        if valid {
+            Some(raw)
+        } else {
+            refused.push(format!("the BIC '{raw}' is not a valid BIC"));
+            None
+        }
+    });
+    (iban, bic, refused)
+}
+
 /// Octopus `factLanguage` from a Focus language code: 0 NL, 1 FR, 2 EN, 3 DE.
 pub fn fact_language(language: Option<&str>) -> i32 {
     match language.map(|l| l.get(..2).unwrap_or(l).to_lowercase()).as_deref() {
@@ -200,6 +236,19 @@ pub fn fact_language(language: Option<&str>) -> i32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_bank_account_is_sent_in_electronic_form_and_an_invalid_one_is_left_out_and_named() {
+        let (iban, bic, refused) = read_bank_account(Some("be68 5390 0754 7034"), Some("gkccbebb"));
+        assert_eq!(iban.as_deref(), Some("BE68539007547034"));
+        assert_eq!(bic.as_deref(), Some("GKCCBEBB"));
+        assert!(refused.is_empty());
+        let (iban, bic, refused) = read_bank_account(Some("BE68539007547035"), Some("GKCC"));
+        assert_eq!((iban, bic), (None, None));
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert!(refused[0].contains("BE68539007547035"), "{refused:?}");
+        assert_eq!(read_bank_account(Some(" "), None), (None, None, Vec::new()));
+    }
+
     use super::*;
 
     #[test]

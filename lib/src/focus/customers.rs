@@ -72,6 +72,8 @@ pub struct Company {
     #[serde(default)]
     pub iban: Option<String>,
     #[serde(default)]
+    pub bic: Option<String>,
+    #[serde(default)]
     pub language: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
@@ -103,6 +105,10 @@ pub struct Contact {
     pub emails: Vec<Email>,
     #[serde(default)]
     pub addresses: Vec<TypedAddress>,
+    #[serde(default)]
+    pub iban: Option<String>,
+    #[serde(default)]
+    pub bic: Option<String>,
     #[serde(default)]
     pub language: Option<String>,
     #[serde(default)]

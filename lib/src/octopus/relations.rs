@@ -38,6 +38,11 @@ pub struct Relation {
     /// Required by Octopus.
     #[serde(default = "euro")]
     pub currency_code: String,
+    /// The customer's bank account (IBAN, electronic form): Octopus's bank import matches a payment by it.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
+    pub iban_account_nr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
+    pub bic_code: Option<String>,
     /// Belgian numbers as `BE0xxx.xxx.xxx`.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub vat_nr: Option<String>,

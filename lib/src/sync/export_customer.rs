@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::error::SyncError;
 use super::services::{Connection, Deployment};
 use crate::domain::Code;
-use crate::domain::customer::{clean_text, fact_language, read_vat, vat_type};
+use crate::domain::customer::{clean_text, fact_language, read_bank_account, read_vat, vat_type};
 use crate::domain::{CustomerRef, FocusCustomerType, OctopusRelationId};
 use crate::octopus::{Relation, RelationIdentification, RelationSearch, RelationUpsert};
 
@@ -64,7 +64,7 @@ async fn relation_from_focus(
     external: i32,
 ) -> Result<(Relation, Option<String>), SyncError> {
     // What the two kinds of Focus customer have in common, then one relation.
-    let (name, first_name, address, vat_number, email, language) = match customer.kind {
+    let (name, first_name, address, vat_number, email, language, bank) = match customer.kind {
         FocusCustomerType::Company => {
             let c = conn.focus.company(&customer.id).await?;
             let address = c.invoicing_address().cloned();
@@ -75,6 +75,7 @@ async fn relation_from_focus(
                 c.vat_number,
                 c.emails.into_iter().next(),
                 c.language,
+                (c.iban, c.bic),
             )
         }
         FocusCustomerType::Contact => {
@@ -87,6 +88,7 @@ async fn relation_from_focus(
                 c.vat_number,
                 c.emails.into_iter().next(),
                 c.language,
+                (c.iban, c.bic),
             )
         }
     };
@@ -101,6 +103,7 @@ async fn relation_from_focus(
             ),
         )
     })?;
+    let (iban, bic, bank_refused) = read_bank_account(bank.0.as_deref(), bank.1.as_deref());
     let mut cleaned = Vec::new();
     let mut clean = |field: &str, value: Option<String>| {
         value.map(|v| {
@@ -127,15 +130,26 @@ async fn relation_from_focus(
         email: email.map(|e| e.email),
         currency_code: "EUR".into(),
         vat_nr: vat.map(|v| v.formatted),
+        iban_account_nr: iban,
+        bic_code: bic,
         fact_language: Some(fact_language(language.as_deref())),
         active: Some(true),
         ..Default::default()
     };
-    let note = (!cleaned.is_empty()).then(|| {
-        format!(
+    let mut notes = Vec::new();
+    if !cleaned.is_empty() {
+        notes.push(format!(
             "Control or text-direction characters were taken out before export to Octopus: {}.",
             cleaned.join(", ")
-        )
-    });
+        ));
+    }
+    if !bank_refused.is_empty() {
+        notes.push(format!(
+            "The customer went to Octopus without its bank account: {} (correct it in Focus; Octopus's bank import \
+             then also matches payments by it).",
+            bank_refused.join(" and ")
+        ));
+    }
+    let note = (!notes.is_empty()).then(|| notes.join(" "));
     Ok((relation, note))
 }

@@ -316,6 +316,13 @@ impl FocusSim {
         id
     }
 
+    /// Someone edits a company in Focus: `edit` gets its `companies.info` JSON.
+    pub fn edit_company(&self, id: &str, edit: impl FnOnce(&mut Value)) {
+        let mut s = self.state();
+        let company = s.companies.iter_mut().find(|c| c["id"] == id).expect("a company");
+        edit(company);
+    }
+
     /// Adds a contact (a private person); returns its id.
     pub fn add_contact(&self, first_name: &str, last_name: &str, country: &str) -> String {
         let mut s = self.state();
