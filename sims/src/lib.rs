@@ -3,6 +3,7 @@
 //! budgets from the vendored OpenAPI document, gapless numbers, journal locks. They take a clock from the caller
 //! (the tests' manual one, or the system's) and never the limits of the code under test.
 
+pub mod bank;
 pub mod focus_sim;
 pub mod http_server;
 pub mod octopus_sim;

@@ -12,5 +12,5 @@ pub mod template;
 
 pub use aws_local::LocalAws;
 /// The simulators live in their own crate; the tests reach them here as before.
-pub use focus_octopus_sims::{focus_sim, http_server, octopus_sim};
+pub use focus_octopus_sims::{bank, focus_sim, http_server, octopus_sim};
 pub use template::Template;

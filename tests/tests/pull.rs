@@ -730,3 +730,104 @@ async fn a_payment_booking_whose_answer_was_lost_is_found_under_its_number_not_b
         "the found booking is the one balanced"
     );
 }
+
+/// The cycle without a person: Focus books, the booking carries the invoice's structured communication, the customer
+/// pays with it, Octopus's bank import (a CODA mandate) reconciles the payment by itself, and the puller marks the
+/// invoice paid in Focus. The import follows the manual's order — reference, the customer's account, name and
+/// amount, amount — and what matches nothing waits on the suspense account, registered nowhere.
+#[tokio::test]
+async fn a_bank_statement_reconciles_payments_by_the_manual_s_order_and_focus_gets_them_paid() {
+    use focus_octopus_tests::bank::{Communication, Statement};
+    use focus_octopus_tests::octopus_sim::MatchedBy;
+    let world = PushWorld::start().await;
+    let company = |name: &str, vat: &str, iban: Option<&str>| {
+        let id = world.focus.add_company(name, Some(vat), "BE");
+        if let Some(iban) = iban {
+            world.focus.edit_company(&id, |c| c["iban"] = serde_json::json!(iban));
+        }
+        id
+    };
+    let kroon = company("Brouwerij De Kroon BV", "BE0477472701", None);
+    let anker = company("Feestzaal Het Anker BV", "BE0899623035", Some("BE71096123456769"));
+    let molen = company("Bakkerij De Molen BV", "BE0403019261", None);
+    let zon = company("Hotel De Zon NV", "BE0417497106", None);
+    let mut invoices = Vec::new();
+    for (customer, price) in [
+        (&kroon, dec!(100)),
+        (&anker, dec!(200)),
+        (&molen, dec!(300)),
+        (&zon, dec!(400)),
+    ] {
+        let (id, _) = world
+            .focus
+            .invoice(
+                ("company", customer),
+                vec![line(dec!(1), price, rates::VAT_21)],
+                march(2),
+            )
+            .await;
+        invoices.push(id);
+    }
+    world.pump(20).await;
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 4);
+
+    let communication = world.focus.payment_reference(&invoices[0]).unwrap();
+    let statement = Statement::new("BE68539007547034", march(12), 1)
+        .credit(
+            dec!(121),
+            Communication::Structured(communication),
+            Some("BE10000000000404"),
+            "KROON",
+        )
+        .credit(
+            dec!(242),
+            Communication::Free("factuur maart".into()),
+            Some("BE71096123456769"),
+            "ANKER",
+        )
+        .credit(
+            dec!(363),
+            Communication::Free("betaling".into()),
+            None,
+            "Bakkerij De Molen BV",
+        )
+        .credit(dec!(484), Communication::Free("".into()), None, "H. DE ZON")
+        .credit(dec!(999.99), Communication::Free("voorschot".into()), None, "Onbekend");
+    let assigned = world
+        .octopus
+        .import_coda(DOSSIER, &statement.to_coda())
+        .expect("a valid CODA file");
+
+    let rules: Vec<Option<(i32, MatchedBy)>> = assigned
+        .iter()
+        .map(|a| a.matched.as_ref().map(|(k, rule)| (k.document_nr, *rule)))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            Some((1, MatchedBy::Reference)),
+            Some((2, MatchedBy::Account)),
+            Some((3, MatchedBy::NameAndAmount)),
+            Some((4, MatchedBy::Amount)),
+            None
+        ]
+    );
+    let statement_booking = world
+        .octopus
+        .bookings(DOSSIER)
+        .into_iter()
+        .find(|b| b.0.journal == "F1")
+        .unwrap();
+    let suspense = &statement_booking.3["bookingLines"][4];
+    assert_eq!(
+        suspense["accountKey"],
+        focus_octopus_tests::octopus_sim::SUSPENSE_ACCOUNT
+    );
+
+    let pulled = run(&world).await;
+
+    assert_eq!(pulled.payments.payments_registered, 4, "{:?}", pulled.payments.failed);
+    for (id, paid) in invoices.iter().zip([dec!(121), dec!(242), dec!(363), dec!(484)]) {
+        assert_eq!(amounts(&world, id), [paid]);
+    }
+}

@@ -5,6 +5,7 @@
 //!
 //! The control methods on [`OctopusSim`] seed data, reconcile invoices, inject faults and expose what was received.
 
+mod coda;
 mod routes;
 pub mod spec;
 mod state;
@@ -18,6 +19,7 @@ use focus_octopus::octopus::Operation;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+pub use coda::{Assigned, MatchedBy, SUSPENSE_ACCOUNT};
 pub use routes::{Refusal, TOKEN_LIFETIME};
 pub use state::{Fault, Received, SimState};
 use state::{SimAccount, SimBalancing, SimDossier, SimJournal, SimVatCode, calendar_bookyear};
@@ -456,6 +458,7 @@ fn standard_dossier(id: i32, name: &str, vat_nr: &str, now: DateTime<Utc>) -> Si
         (701000, "Omzet intracommunautair"),
         (704000, "Omzet export"),
         (743000, "Diverse opbrengsten"),
+        (499000, "Wachtrekening"),
     ] {
         d.accounts.push(SimAccount {
             bookyear: 1,
