@@ -129,6 +129,16 @@ pub(super) async fn against_seeded_data(demo: &Demo, plan: Plan, seen: &Seen, we
             unequal.push(format!("{id}: {sum} ≠ {paid}"));
         }
     }
+    checks.equal(
+        "customer payments Octopus's bank import reconciled by reference, to the right invoice",
+        seen.customer_payments,
+        seen.reconciled.len(),
+    );
+    checks.equal(
+        "statement lines that match no invoice, left on the suspense account",
+        seen.bank_lines - seen.customer_payments,
+        seen.on_suspense,
+    );
     checks.equal("payments registered in Focus", seen.reconciled.len(), registered);
     checks.check(
         "registered amounts equal the reconciled amounts",
@@ -225,6 +235,14 @@ pub(super) fn print_summary(demo: &Demo, stats: &RunnerStats, seen: &Seen) {
     println!(
         "  files       {with_file} of {} Octopus bookings carry their document's PDF",
         sales.len()
+    );
+    println!(
+        "  reconciled  automatically: {} of {} customer payments (by their structured communication), {} of {} \
+         bank lines on suspense",
+        seen.reconciled.len(),
+        seen.customer_payments,
+        seen.on_suspense,
+        seen.bank_lines
     );
     println!(
         "  payments    {} registered in Focus for {} reconciled invoices, {} in total",

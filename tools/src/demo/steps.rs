@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use focus_octopus_tests::aws_local;
+use focus_octopus_tests::bank::{Communication, Statement};
 use focus_octopus_tests::focus_sim::{self, FocusSim, line, rates};
 use focus_octopus_tests::octopus_sim::{self, DOSSIER, OctopusSim, SimBookingKey};
 
@@ -42,7 +43,12 @@ pub(super) struct Seen {
     pub edited: String,
     /// The first document `status` flagged for review after the edit.
     pub flagged: String,
+    /// Invoices Octopus's import reconciled by their reference, with the amount paid.
     pub reconciled: BTreeMap<String, Decimal>,
+    /// Lines of the bank statement, payments of customers among them, lines left on the suspense account.
+    pub bank_lines: usize,
+    pub customer_payments: usize,
+    pub on_suspense: usize,
     pub status: Value,
 }
 
@@ -371,41 +377,71 @@ async fn an_invoice_edited_after_posting(demo: &mut Demo, stats: &RunnerStats, s
 
 async fn reconcile_and_pull_payments(demo: &mut Demo, plan: Plan, stats: &RunnerStats, seen: &mut Seen) -> Result<()> {
     demo.narrator.step(&format!(
-        "The bookkeeper reconciles {} invoices in Octopus (a quarter half paid); the schedule fires the puller",
+        "{} customers pay with their invoice's structured communication (a quarter pay half), two strangers pay \
+         too; the bank's CODA statement reaches Octopus, which reconciles by itself; the schedule fires the puller",
         plan.reconciled
     ));
-    let sales = demo.octopus.bookings(DOSSIER);
-    let mut reconciled: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut statement = Statement::new(
+        "BE68539007547034",
+        NaiveDate::from_ymd_opt(2026, 11, 28).expect("a date"),
+        1,
+    );
+    let mut paying: Vec<(String, Decimal)> = Vec::new();
     for b in seen
         .booked
         .iter()
         .filter(|b| !b.credit_note && b.id != seen.edited)
         .take(plan.reconciled)
     {
-        let Some((key, amount, ..)) = sales
-            .iter()
-            .find(|(k, _, _, data)| k.journal == "V1" && data["orderReference"] == b.number.as_str())
-        else {
+        let Some(communication) = demo.focus.payment_reference(&b.id) else {
             continue;
         };
-        let paid = if reconciled.len() % 4 == 3 {
-            (*amount / Decimal::TWO).round_dp(2)
+        let payable = demo.focus.payable(&b.id);
+        let paid = if paying.len() % 4 == 3 {
+            (payable / Decimal::TWO).round_dp(2)
         } else {
-            *amount
+            payable
         };
-        let key = SimBookingKey {
-            bookyear: key.bookyear,
-            journal: key.journal.clone(),
-            document_nr: key.document_nr,
-        };
-        demo.octopus.reconcile(
-            DOSSIER,
-            &key,
-            paid,
-            NaiveDate::from_ymd_opt(2026, 11, 28).expect("a date"),
-        );
-        reconciled.insert(b.id.clone(), paid);
+        statement = statement.credit(paid, Communication::Structured(communication), None, "KLANT");
+        paying.push((b.id.clone(), paid));
     }
+    statement = statement
+        .credit(
+            Decimal::new(100_001, 2),
+            Communication::Free("voorschot".into()),
+            None,
+            "ONBEKEND",
+        )
+        .credit(Decimal::new(777, 2), Communication::Free("".into()), None, "ONBEKEND");
+    let assigned = demo
+        .octopus
+        .import_coda(DOSSIER, &statement.to_coda())
+        .map_err(|e| anyhow!("the simulated Octopus refused the CODA file: {e}"))?;
+    let sales = demo.octopus.bookings(DOSSIER);
+    let number_of = |key: &SimBookingKey| {
+        sales
+            .iter()
+            .find(|(k, ..)| k == key)
+            .and_then(|(_, _, _, data)| data["orderReference"].as_str().map(str::to_owned))
+    };
+    let mut reconciled: BTreeMap<String, Decimal> = BTreeMap::new();
+    for ((id, paid), a) in paying.iter().zip(&assigned) {
+        let number = seen.booked.iter().find(|b| &b.id == id).map(|b| b.number.clone());
+        if let Some((key, octopus_sim::MatchedBy::Reference)) = &a.matched
+            && number_of(key) == number
+        {
+            reconciled.insert(id.clone(), *paid);
+        }
+    }
+    seen.bank_lines = assigned.len();
+    seen.customer_payments = paying.len();
+    seen.on_suspense = assigned.iter().filter(|a| a.matched.is_none()).count();
+    demo.narrator.detail(&format!(
+        "Octopus's import: {} of {} customer payments reconciled by their reference, {} lines on the suspense account",
+        reconciled.len(),
+        paying.len(),
+        seen.on_suspense
+    ));
     let scheduled = json!({
         "version": "0", "id": uuid::Uuid::new_v4().to_string(), "detail-type": "Scheduled Event",
         "source": "aws.events", "account": aws_local::ACCOUNT_ID, "time": chrono::Utc::now().to_rfc3339(),
