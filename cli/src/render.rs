@@ -30,6 +30,14 @@ pub fn answer(action: &str, value: &Value) -> String {
         "import-relations" => imported(value),
         "resync" => documents("handed to the poster (booked in the next minutes)", &value["enqueued"]),
         "reviewed" => documents("marked reviewed", &value["reviewed"]),
+        "attach" => {
+            let mut out = documents("now carry their file", &value["attached"]);
+            out.push_str(&format!("\nstill without their file: {}", scalar(&value["left"])));
+            if let Some(stopped) = value["stopped"].as_str() {
+                out.push_str(&format!("\nstopped: {stopped}"));
+            }
+            out
+        }
         "register-webhooks" => format!("Focus now calls the receiver for: {}", list(&value["registered"])),
         "unregister-webhooks" => format!(
             "Focus no longer calls the receiver for: {}",
@@ -58,6 +66,14 @@ fn status(status: &Value) -> String {
         .map(|state| format!("{state} {}", documents.get(*state).map_or("0".into(), scalar)))
         .collect();
     out.push(format!("documents: {}", counts.join(" · ")));
+    if let Some(peppol) = status["peppol"].as_object() {
+        let order = ["sent", "sending", "failed", "not_sent"];
+        let counts: Vec<String> = order
+            .iter()
+            .map(|s| format!("{} {}", s.replace('_', " "), peppol.get(*s).map_or("0".into(), scalar)))
+            .collect();
+        out.push(format!("Peppol (booked documents): {}", counts.join(" · ")));
+    }
     let attention = status["attention"].as_array().cloned().unwrap_or_default();
     if attention.is_empty() {
         out.push("needs a person: nothing".into());
@@ -76,6 +92,14 @@ fn status(status: &Value) -> String {
                 scalar(&a["reason"])
             ));
         }
+    }
+    for notice in status["notices"].as_array().into_iter().flatten() {
+        out.push(format!(
+            "notice {}: {}\n    {}",
+            scalar(&notice["code"]),
+            scalar(&notice["message"]),
+            scalar(&notice["fix"])
+        ));
     }
     let runs: Vec<RunReport> = serde_json::from_value(status["recent_runs"].clone()).unwrap_or_default();
     if !runs.is_empty() {

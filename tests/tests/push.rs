@@ -1404,6 +1404,176 @@ async fn a_dossier_without_document_storage_gets_the_booking_without_its_file_an
     assert_eq!(world.focus.count("invoices.download"), 1);
 }
 
+/// The record says which bookings went without their file; `status` and `doctor` say it once with the fix; once the
+/// dossier has document storage, `attach --missing` adds each file to its booking (one call each, in its own daily
+/// budget), and a second run has nothing left to do and calls nobody.
+#[tokio::test]
+async fn bookings_that_went_without_their_file_get_it_from_attach_missing_once_storage_is_on() {
+    use focus_octopus::sync::admin;
+    let world = PushWorld::start().await;
+    world.octopus.set_document_storage(DOSSIER, false);
+    let company = world.focus.add_company("Brouwerij De Kroon BV", None, "BE");
+    let mut ids = Vec::new();
+    for (day, price) in [(2, dec!(100)), (3, dec!(50))] {
+        let (id, _) = world
+            .focus
+            .invoice(
+                ("company", &company),
+                vec![line(dec!(1), price, rates::VAT_21)],
+                march(day),
+            )
+            .await;
+        ids.push(id);
+    }
+    world.pump(10).await;
+    let first = record(&world, &ids[0]).await;
+    assert_eq!(
+        first.file.as_ref().map(|f| (f.name.as_str(), f.attached)),
+        Some(("2026-1.pdf", false))
+    );
+
+    let command = |action: serde_json::Value| {
+        let world = &world;
+        async move { admin::run(&world.deployment, admin::parse(action).unwrap()).await }
+    };
+    let status = command(serde_json::json!({"action": "status", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    let notices = status["notices"].as_array().unwrap();
+    assert_eq!(notices.len(), 1, "said once, not per document: {notices:?}");
+    assert_eq!(notices[0]["code"], "OCTOPUS_NO_DOCUMENT_STORAGE");
+    assert!(
+        notices[0]["message"].as_str().unwrap().starts_with("2 booking(s)"),
+        "{notices:?}"
+    );
+    assert!(
+        notices[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("`focus-octopus attach --missing`")
+    );
+    let doctor = command(serde_json::json!({"action": "doctor", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    let files = doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Bookings carry their document's file")
+        .unwrap()
+        .clone();
+    assert_eq!(files["ok"], false, "{files}");
+
+    // Still without storage: refused, named, nothing changed.
+    let attach = serde_json::json!({"action": "attach", "connection": "bakkerij", "missing": true});
+    let refused = command(attach.clone()).await.unwrap();
+    assert!(
+        refused["stopped"]
+            .as_str()
+            .unwrap()
+            .starts_with("OCTOPUS_NO_DOCUMENT_STORAGE"),
+        "{refused}"
+    );
+    assert_eq!(refused["left"], 2);
+
+    world.octopus.set_document_storage(DOSSIER, true);
+    let done = command(attach.clone()).await.unwrap();
+
+    assert_eq!(done["left"], 0, "{done}");
+    assert_eq!(done["attached"].as_array().unwrap().len(), 2);
+    assert_eq!(booked_files(&world, "V1").len(), 2);
+    for (nr, files) in booked_files(&world, "V1") {
+        let names: Vec<String> = files.into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, [format!("2026-{nr}.pdf")], "booking {nr}");
+    }
+    assert_eq!(
+        world.octopus.calls_today(Operation::AddAttachementToBooking),
+        3,
+        "one refused, two added"
+    );
+    assert!(record(&world, &ids[1]).await.file.unwrap().attached);
+    let status = command(serde_json::json!({"action": "status", "connection": "bakkerij"}))
+        .await
+        .unwrap();
+    assert_eq!(status["notices"], serde_json::json!([]));
+    let calls = world.octopus.received().len();
+    let again = command(attach).await.unwrap();
+    assert_eq!(
+        (again["left"].clone(), again["attached"].clone()),
+        (0.into(), serde_json::json!([]))
+    );
+    assert_eq!(world.octopus.received().len(), calls, "nothing left: no call");
+}
+
+/// Focus's Peppol status of each document is kept on its record and counted by `status`; a failed delivery
+/// (`invoice.peppolSubmissionFailed`) is recorded, said in the poster's run report and once in `status` with what to
+/// do, and the booking stays as it is.
+#[tokio::test]
+async fn a_failed_peppol_delivery_is_recorded_reported_and_shown_once_by_status() {
+    use focus_octopus::sync::admin;
+    let world = PushWorld::start().await;
+    let company = world
+        .focus
+        .add_company("Brouwerij De Kroon BV", Some("BE0477472701"), "BE");
+    let mut ids = Vec::new();
+    for day in [2, 3, 4] {
+        let (id, _) = world
+            .focus
+            .invoice(
+                ("company", &company),
+                vec![line(dec!(1), dec!(100), rates::VAT_21)],
+                march(day),
+            )
+            .await;
+        ids.push(id);
+    }
+    world.focus.peppol_result(&ids[0], "receiver_accepted").await;
+    world.pump(10).await;
+    assert_eq!(
+        record(&world, &ids[0]).await.peppol.as_deref(),
+        Some("receiver_accepted")
+    );
+
+    world.focus.peppol_result(&ids[1], "sending_failed").await;
+    world.pump(10).await;
+
+    let failed = record(&world, &ids[1]).await;
+    assert_eq!(failed.peppol.as_deref(), Some("sending_failed"));
+    assert_eq!(failed.state, DocumentState::Posted, "the booking stays as it is");
+    assert_eq!(world.octopus.bookings(DOSSIER).len(), 3);
+    let runs = world.deployment.store.runs().recent(&world.conn, 1).await.unwrap();
+    let notes = &runs[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("Peppol could not deliver 2026 / 2 (sending_failed)")),
+        "{notes:?}"
+    );
+    let status = admin::run(
+        &world.deployment,
+        admin::parse(serde_json::json!({"action": "status", "connection": "bakkerij"})).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        status["peppol"],
+        serde_json::json!({"sent": 1, "sending": 0, "failed": 1, "not_sent": 1})
+    );
+    let notices = status["notices"].as_array().unwrap();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0]["code"], "FOCUS_PEPPOL_FAILED");
+    assert!(
+        notices[0]["message"].as_str().unwrap().contains("2026 / 2"),
+        "{notices:?}"
+    );
+    assert!(
+        notices[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("credit note and a new invoice")
+    );
+}
+
 #[tokio::test]
 async fn a_connection_that_chose_no_file_sends_none_and_asks_focus_for_none() {
     let world = PushWorld::start().await;

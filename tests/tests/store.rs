@@ -352,7 +352,7 @@ async fn posted_invoice(store: &Store, id: &str) -> BookingKey {
     };
     store
         .journals()
-        .complete(&conn(), &intent, &booking, &amounts(), None, at(8, 2))
+        .complete(&conn(), &intent, &booking, &amounts(), Default::default(), at(8, 2))
         .await
         .unwrap();
     booking
@@ -629,7 +629,7 @@ async fn completing_for_a_document_that_is_not_posting_changes_neither_item() {
     };
     let err = store
         .journals()
-        .complete(&conn(), &intent, &booking, &amounts(), None, at(8, 1))
+        .complete(&conn(), &intent, &booking, &amounts(), Default::default(), at(8, 1))
         .await
         .unwrap_err();
     assert!(
@@ -685,7 +685,7 @@ async fn completing_an_intent_the_journal_no_longer_holds_changes_nothing() {
     };
     let err = store
         .journals()
-        .complete(&conn(), &intent, &booking, &amounts(), None, at(8, 2))
+        .complete(&conn(), &intent, &booking, &amounts(), Default::default(), at(8, 2))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Contended { .. }), "{err}");

@@ -8,6 +8,7 @@ pub mod document;
 pub mod failure;
 pub mod ids;
 pub mod matching;
+pub mod peppol;
 pub mod reference;
 
 pub use attachment::DocumentFormat;
@@ -18,4 +19,5 @@ pub use ids::{
     BookingKey, BookyearId, ConnectionId, CustomerRef, DocumentRef, ExternalRelationId, FocusCustomerType, JournalKey,
     OctopusRelationId,
 };
+pub use peppol::PeppolState;
 pub use reference::StructuredReference;

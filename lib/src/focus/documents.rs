@@ -177,6 +177,9 @@ pub struct Invoice {
     pub payments: Vec<Payment>,
     #[serde(default)]
     pub payment_reference: Option<String>,
+    /// Focus's Peppol delivery status (absent when never sent through Peppol).
+    #[serde(default)]
+    pub peppol_status: Option<String>,
     #[serde(default)]
     pub currency: Option<String>,
     #[serde(default)]
@@ -216,6 +219,8 @@ pub struct CreditNote {
     /// The credited invoice, when there is one.
     #[serde(default)]
     pub invoice: Option<Ref>,
+    #[serde(default)]
+    pub peppol_status: Option<String>,
     #[serde(default)]
     pub paid: bool,
     pub invoicee: Invoicee,

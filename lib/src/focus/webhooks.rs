@@ -16,22 +16,27 @@ pub enum EventType {
     InvoiceUpdated,
     InvoiceDeleted,
     InvoicePaymentRegistered,
+    /// Focus could not deliver the invoice through Peppol.
+    InvoicePeppolSubmissionFailed,
     CreditNoteBooked,
     CreditNoteUpdated,
     CreditNoteDeleted,
+    CreditNotePeppolSubmissionFailed,
     Other(String),
 }
 
 impl EventType {
     /// The types registered for a connection.
-    pub const RELEVANT: [EventType; 7] = [
+    pub const RELEVANT: [EventType; 9] = [
         EventType::InvoiceBooked,
         EventType::InvoiceUpdated,
         EventType::InvoiceDeleted,
         EventType::InvoicePaymentRegistered,
+        EventType::InvoicePeppolSubmissionFailed,
         EventType::CreditNoteBooked,
         EventType::CreditNoteUpdated,
         EventType::CreditNoteDeleted,
+        EventType::CreditNotePeppolSubmissionFailed,
     ];
 
     pub fn as_str(&self) -> &str {
@@ -40,9 +45,11 @@ impl EventType {
             EventType::InvoiceUpdated => "invoice.updated",
             EventType::InvoiceDeleted => "invoice.deleted",
             EventType::InvoicePaymentRegistered => "invoice.paymentRegistered",
+            EventType::InvoicePeppolSubmissionFailed => "invoice.peppolSubmissionFailed",
             EventType::CreditNoteBooked => "creditNote.booked",
             EventType::CreditNoteUpdated => "creditNote.updated",
             EventType::CreditNoteDeleted => "creditNote.deleted",
+            EventType::CreditNotePeppolSubmissionFailed => "creditNote.peppolSubmissionFailed",
             EventType::Other(other) => other,
         }
     }

@@ -28,6 +28,7 @@ impl super::OctopusClient {
             path: "/dossiers".into(),
             query: Vec::new(),
             body: None,
+            headers: Vec::new(),
             resendable: true,
         };
         let answer = self.execute_with_login(&call).await?;

@@ -113,6 +113,7 @@ impl OctopusClient {
             path: self.dossier_path("/balancings/modified"),
             query: vec![("modifiedTimeStamp", super::keys::modified_timestamp(since))],
             body: None,
+            headers: Vec::new(),
             resendable: true,
         };
         list_or_empty(call.op, self.execute(&call).await)
@@ -126,6 +127,7 @@ impl OctopusClient {
             path: self.dossier_path("/balancings"),
             query: Vec::new(),
             body: Some(serde_json::to_vec(balancing).expect("a balancing serialises")),
+            headers: Vec::new(),
             resendable: false,
         };
         self.execute(&call).await.map(drop)
@@ -139,6 +141,7 @@ impl OctopusClient {
             path: self.dossier_path("/reports/clients/open"),
             query: Vec::new(),
             body: Some(serde_json::to_vec(query).expect("a query serialises")),
+            headers: Vec::new(),
             resendable: true,
         };
         list_or_empty(call.op, self.execute(&call).await)

@@ -194,12 +194,40 @@ impl OctopusClient {
                 })
                 .expect("a booking serialises"),
             ),
+            headers: Vec::new(),
             resendable: true,
         };
         self.execute(&call)
             .await
             .map(drop)
             .map_err(|e| journal_refusal(e, &booking.journal_key, booking.document_sequence_nr))
+    }
+
+    /// `POST bookyears/{id}/bookings/attachements` (400 a day): one file added to a booking already made, named by
+    /// the headers `journalKey` and `documentSequennceNr` (sic). Sending it twice would store it twice: not resent.
+    pub async fn add_attachment(
+        &self,
+        bookyear: BookyearId,
+        journal: &str,
+        document_nr: i32,
+        attachment: &Attachment,
+    ) -> Result<(), OctopusError> {
+        let call = Call {
+            op: Operation::AddAttachementToBooking,
+            method: Method::POST,
+            path: self.dossier_path(&format!("/bookyears/{bookyear}/bookings/attachements")),
+            query: Vec::new(),
+            body: Some(serde_json::to_vec(attachment).expect("a file serialises")),
+            headers: vec![
+                ("journalKey", journal.to_owned()),
+                ("documentSequennceNr", document_nr.to_string()),
+            ],
+            resendable: false,
+        };
+        self.execute(&call)
+            .await
+            .map(drop)
+            .map_err(|e| journal_refusal(e, journal, document_nr))
     }
 
     /// `GET buysellbookings?bookyearId=&journalKey=&documentSeqNr=` (only 10 a day). `None` when it does not exist.
@@ -219,6 +247,7 @@ impl OctopusClient {
                 ("documentSeqNr", document_nr.to_string()),
             ],
             body: None,
+            headers: Vec::new(),
             resendable: true,
         };
         match self.execute(&call).await {
@@ -241,6 +270,7 @@ impl OctopusClient {
             path: self.dossier_path("/buysellbookings/modified"),
             query: modified_query(bookyear, journal, since),
             body: None,
+            headers: Vec::new(),
             resendable: true,
         };
         list_or_empty(call.op, self.execute(&call).await)
@@ -259,6 +289,7 @@ impl OctopusClient {
                 })
                 .expect("a booking serialises"),
             ),
+            headers: Vec::new(),
             resendable: true,
         };
         self.execute(&call)
@@ -282,6 +313,7 @@ impl OctopusClient {
             path: self.dossier_path("/financialdiversbookings/modified"),
             query: modified_query(bookyear, journal, since),
             body: None,
+            headers: Vec::new(),
             resendable: true,
         };
         list_or_empty(call.op, self.execute(&call).await)

@@ -56,6 +56,8 @@ pub(super) struct Call {
     pub path: String,
     pub query: Vec<(&'static str, String)>,
     pub body: Option<Vec<u8>>,
+    /// Request headers besides the token (an operation taking its parameters as headers).
+    pub headers: Vec<(&'static str, String)>,
     /// Whether sending it again after a lost answer is harmless (reads; bookings, whose numbers are gapless; relation
     /// upserts, which merge on our external id). A balancing sent twice could be booked twice.
     pub resendable: bool,
@@ -202,6 +204,9 @@ impl OctopusClient {
             .header(token_header, token.expose_secret());
         if !call.query.is_empty() {
             request = request.query(&call.query);
+        }
+        for (name, value) in &call.headers {
+            request = request.header(*name, value);
         }
         request = match &call.body {
             Some(body) => request

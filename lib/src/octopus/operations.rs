@@ -21,6 +21,8 @@ pub enum Operation {
     InsertUpdateRelation,
     GetModifiedRelations,
     InsertBuySellBooking,
+    /// `POST bookings/attachements`: a file added to a booking already made.
+    AddAttachementToBooking,
     GetBuySellBooking,
     UpdateBuySellBooking,
     GetModifiedBuySellBookings,
@@ -32,7 +34,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 21] = [
+    pub const ALL: [Operation; 22] = [
         Operation::AuthenticateUser,
         Operation::GetDossiers,
         Operation::ConnectDossier,
@@ -46,6 +48,7 @@ impl Operation {
         Operation::InsertUpdateRelation,
         Operation::GetModifiedRelations,
         Operation::InsertBuySellBooking,
+        Operation::AddAttachementToBooking,
         Operation::GetBuySellBooking,
         Operation::UpdateBuySellBooking,
         Operation::GetModifiedBuySellBookings,
@@ -72,6 +75,7 @@ impl Operation {
             InsertUpdateRelation => "insertUpdateRelation",
             GetModifiedRelations => "getModifiedRelations",
             InsertBuySellBooking => "insertBuySellBooking",
+            AddAttachementToBooking => "addAttachementToBooking",
             GetBuySellBooking => "getBuySellBooking",
             UpdateBuySellBooking => "updateBuySellBooking",
             GetModifiedBuySellBookings => "getModifiedBuySellBookings",
@@ -108,6 +112,7 @@ impl Operation {
             SearchRelations
             | InsertUpdateRelation
             | InsertBuySellBooking
+            | AddAttachementToBooking
             | InsertBalancing
             | InsertFinancialDiversBooking => Some(400),
             GetBuySellBooking | UpdateBuySellBooking => Some(10),

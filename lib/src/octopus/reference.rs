@@ -176,6 +176,7 @@ impl OctopusClient {
             path: self.dossier_path(rest),
             query,
             body: None,
+            headers: Vec::new(),
             resendable: true,
         }
     }

@@ -111,6 +111,7 @@ impl OctopusClient {
             path: self.dossier_path("/relations"),
             query: vec![search.query()],
             body: None,
+            headers: Vec::new(),
             resendable: true,
         };
         list_or_empty(call.op, self.execute(&call).await)
@@ -124,6 +125,7 @@ impl OctopusClient {
             path: self.dossier_path("/relations"),
             query: Vec::new(),
             body: None,
+            headers: Vec::new(),
             resendable: true,
         };
         list_or_empty(call.op, self.execute(&call).await)
@@ -138,6 +140,7 @@ impl OctopusClient {
             path: self.dossier_path("/relations"),
             query: Vec::new(),
             body: Some(serde_json::to_vec(relation).expect("a relation serialises")),
+            headers: Vec::new(),
             resendable: true,
         };
         let answer = self.execute(&call).await?;
@@ -159,6 +162,7 @@ impl OctopusClient {
             path: self.dossier_path("/relations/modified"),
             query: vec![("modifiedTimeStamp", super::keys::modified_timestamp(since))],
             body: None,
+            headers: Vec::new(),
             resendable: true,
         };
         list_or_empty(call.op, self.execute(&call).await)

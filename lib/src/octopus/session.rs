@@ -121,6 +121,7 @@ impl OctopusClient {
             path: "/dossiers".into(),
             query: vec![("dossierId", self.inner.dossier.to_string())],
             body: None,
+            headers: Vec::new(),
             resendable: true,
         };
         let answer = self.send(&call, "Token", &auth).await.map_err(|e| match e {
@@ -165,6 +166,7 @@ impl OctopusClient {
             path: "/authentication".into(),
             query: Vec::new(),
             body: Some(body),
+            headers: Vec::new(),
             resendable: true,
         };
         let house = SecretString::from(c.software_house_uuid.clone());

@@ -1,7 +1,7 @@
 //! `DOC#<kind>#<id>`: the sync state of one Focus document; only the transitions of
 //! [`DocumentState::allowed_predecessors`] are possible, each a conditional write.
 
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,26 @@ pub struct PostedAmounts {
     pub vat: Decimal,
     /// Hash of the booked lines (ledger account, VAT code, base, VAT).
     pub lines_fingerprint: String,
+}
+
+/// The document's file on its Octopus booking (docs/partners/octopus.md §11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingFile {
+    /// As it is (or would be) named in Octopus: `2026-17.pdf`.
+    pub name: String,
+    /// Sent with the booking, or added later by `attach --missing`; `false`: the booking went in without it.
+    pub attached: bool,
+}
+
+/// What is recorded with a completed booking besides its key and amounts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PostedWith<'a> {
+    /// The document's Focus number.
+    pub number: Option<&'a str>,
+    /// Its file, when the connection sends one.
+    pub file: Option<&'a BookingFile>,
+    /// Focus's Peppol status of the document when it was booked.
+    pub peppol: Option<&'a str>,
 }
 
 /// The last failure of a document: a stable code and the sentence a bookkeeper reads.
@@ -65,6 +85,12 @@ pub struct DocumentRecord {
     /// What Octopus says was paid and what we registered in Focus (docs/DESIGN.md §4.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payments: Option<PaymentState>,
+    /// The document's file on its booking, when the connection sends files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<BookingFile>,
+    /// Focus's `peppol_status` of the document, as last read (absent: never sent through Peppol).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peppol: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -145,6 +171,8 @@ impl Documents<'_> {
             last_error: None,
             note: None,
             payments: None,
+            file: None,
+            peppol: None,
             updated_at: now,
         };
         let result = self
@@ -370,6 +398,66 @@ impl Documents<'_> {
             Ok(_) => Ok(stored),
             Err(e) if is_condition_failure(&e) => Err(StoreError::Contended {
                 what: format!("the payments of {doc}"),
+            }),
+            Err(e) => Err(StoreError::aws("UpdateItem", e)),
+        }
+    }
+
+    /// Focus's Peppol status of `doc` changed (a `peppolSubmissionFailed` webhook, or read again).
+    pub async fn set_peppol(
+        &self,
+        conn: &ConnectionId,
+        doc: &DocumentRef,
+        status: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let update = self
+            .store
+            .update_at(conn, keys::document(doc))
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#peppol", "peppol")
+            .expression_attribute_names("#at", "updated_at")
+            .expression_attribute_values(":at", s(timestamp(now)));
+        let update = match status {
+            Some(status) => update
+                .update_expression("SET #peppol = :peppol, #at = :at")
+                .expression_attribute_values(":peppol", s(status)),
+            None => update.update_expression("SET #at = :at REMOVE #peppol"),
+        };
+        update
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| StoreError::aws("UpdateItem", e))
+    }
+
+    /// The booking of `doc` now carries its file (added by `attach --missing`). Refused unless the record says the
+    /// booking went without it.
+    pub async fn file_attached(
+        &self,
+        conn: &ConnectionId,
+        doc: &DocumentRef,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .store
+            .update_at(conn, keys::document(doc))
+            .update_expression("SET #file.#attached = :yes, #at = :at")
+            .condition_expression("attribute_exists(#pk) AND #file.#attached = :no")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#file", "file")
+            .expression_attribute_names("#attached", "attached")
+            .expression_attribute_names("#at", "updated_at")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .expression_attribute_values(":at", s(timestamp(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::Contended {
+                what: format!("the file of {doc} (already attached, or never recorded missing)"),
             }),
             Err(e) => Err(StoreError::aws("UpdateItem", e)),
         }

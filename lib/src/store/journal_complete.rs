@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::documents::{PostedAmounts, refused};
+use super::documents::{PostedAmounts, PostedWith, refused};
 use super::journals::{JournalIntent, Journals, cancellation_reasons};
 use super::{StoreError, item_key, keys, n, s, timestamp, value};
 use crate::domain::{BookingKey, ConnectionId, DocumentState};
@@ -15,14 +15,15 @@ impl Journals<'_> {
     /// Octopus accepted (or, after a -13, confirmed) the booking of the intent: in one transaction the document
     /// becomes `posted` with its booking key and the counter advances to the booked number. Refused, with nothing
     /// changed, unless the journal holds exactly this intent and the document is `posting`. The document's Focus
-    /// `number`, when given, is recorded with it (people, and a credit note's booking, know the invoice by it).
+    /// number and its file, when given, are recorded with it (people, and a credit note's booking, know the invoice
+    /// by its number; `attach --missing` finds the bookings that went without their file).
     pub async fn complete(
         &self,
         conn: &ConnectionId,
         intent: &JournalIntent,
         booking: &BookingKey,
         posted: &PostedAmounts,
-        number: Option<&str>,
+        with: PostedWith<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let doc = &intent.document;
@@ -74,10 +75,20 @@ impl Journals<'_> {
         let mut set = "SET #state = :posted, #booking = :booking, #posted = :amounts, #gpk = :gpk, #gsk = :gsk, \
                        #at = :at"
             .to_owned();
-        if let Some(number) = number.filter(|n| !n.is_empty()) {
+        if let Some(number) = with.number.filter(|n| !n.is_empty()) {
             names.insert("#number".into(), "number".into());
             values.insert(":number".into(), s(number));
             set.push_str(", #number = :number");
+        }
+        if let Some(peppol) = with.peppol {
+            names.insert("#peppol".into(), "peppol".into());
+            values.insert(":peppol".into(), s(peppol));
+            set.push_str(", #peppol = :peppol");
+        }
+        if let Some(file) = with.file {
+            names.insert("#file".into(), "file".into());
+            values.insert(":file".into(), value(file)?);
+            set.push_str(", #file = :file");
         }
         let document_update = Update::builder()
             .table_name(&self.store.table)

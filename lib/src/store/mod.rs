@@ -34,7 +34,9 @@ pub use budgets::Budgets;
 pub use connections::{ConnectionConfig, ConnectionOptions, Connections, Pause, Versioned};
 pub use cursors::{CursorName, Cursors};
 pub use customers::{CustomerMapping, Customers};
-pub use documents::{Begun, DocumentRecord, DocumentUpdate, Documents, PostedAmounts, RecordedError};
+pub use documents::{
+    Begun, BookingFile, DocumentRecord, DocumentUpdate, Documents, PostedAmounts, PostedWith, RecordedError,
+};
 pub use error::StoreError;
 pub use journals::{IntentGuard, JournalCounter, JournalIntent, Journals};
 pub use leases::{Lease, Leases};

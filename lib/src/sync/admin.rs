@@ -245,6 +245,16 @@ async fn execute(
         AdminCommand::ImportRelations { connection, dry_run } => Ok(json(
             super::customers::import_relations(deployment, &connection, dry_run, progress).await?,
         )),
+        AdminCommand::Attach { connection, missing } => {
+            if !missing {
+                return Err(AdminError::BadCommand {
+                    reason: "attach takes --missing (every booking recorded without its file); in the admin JSON: \
+                             \"missing\": true"
+                        .into(),
+                });
+            }
+            Ok(json(super::attach::attach_missing(deployment, &connection).await?))
+        }
         AdminCommand::RegisterWebhooks {
             connection,
             receiver_url,

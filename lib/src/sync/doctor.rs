@@ -345,6 +345,14 @@ pub async fn doctor(
             ),
         ));
     }
+    // Files: bookings that went in without theirs.
+    let records = deployment.store.documents().list(conn_id).await?;
+    let name = "Bookings carry their document's file";
+    match (config.options.attachment, super::status::files_missing(&records)) {
+        (None, _) => checks.push(pass(name, "not sent: the connection's option attachment is null")),
+        (Some(_), None) => checks.push(pass(name, "every booking made with a file carries it")),
+        (Some(_), Some(notice)) => checks.push(fail(name, notice.message, notice.fix)),
+    }
     let ok = checks.iter().all(|c| c.ok);
     Ok(Diagnosis { ok, checks })
 }

@@ -9,7 +9,7 @@ use super::error::SyncError;
 use super::services::{Connection, Deployment};
 use crate::domain::Code;
 use crate::domain::{BookingKey, BookyearId, DocumentRef, JournalKey};
-use crate::store::{IntentGuard, JournalIntent, PostedAmounts};
+use crate::store::{IntentGuard, JournalIntent, PostedAmounts, PostedWith};
 
 /// A stale intent of another document is resolved after this long (its poster crashed and its message is gone).
 const STALE_INTENT: Duration = Duration::minutes(10);
@@ -243,13 +243,13 @@ pub(super) async fn complete(
     intent: &JournalIntent,
     key: &BookingKey,
     amounts: &PostedAmounts,
-    number: &str,
+    with: PostedWith<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), SyncError> {
     deployment
         .store
         .journals()
-        .complete(&conn.id, intent, key, amounts, Some(number), now)
+        .complete(&conn.id, intent, key, amounts, with, now)
         .await?;
     conn.remember_last_booked(key.bookyear, &key.journal, Some(key.document_nr));
     Ok(())
@@ -265,7 +265,7 @@ pub(super) async fn confirm(
     last: u32,
     key: &BookingKey,
     amounts: &PostedAmounts,
-    number: &str,
+    with: PostedWith<'_>,
     now: DateTime<Utc>,
 ) -> Result<BookingKey, SyncError> {
     let journals = deployment.store.journals();
@@ -274,7 +274,7 @@ pub(super) async fn confirm(
         ..key.clone()
     };
     if found == intent.document_nr {
-        complete(deployment, conn, intent, &found_key, amounts, number, now).await?;
+        complete(deployment, conn, intent, &found_key, amounts, with, now).await?;
     } else {
         // Booked under another number than the intent (the counter was behind): re-point the intent, complete it,
         // then follow Octopus's counter.
@@ -284,7 +284,7 @@ pub(super) async fn confirm(
         let moved = journals
             .reserve(&conn.id, key.bookyear, &key.journal, &intent.document, now)
             .await?;
-        complete(deployment, conn, &moved, &found_key, amounts, number, now).await?;
+        complete(deployment, conn, &moved, &found_key, amounts, with, now).await?;
     }
     if last > found {
         journals
@@ -333,7 +333,7 @@ async fn resolve_stale_intent(
             deployment
                 .store
                 .journals()
-                .complete(&conn.id, intent, &key, &amounts, None, now)
+                .complete(&conn.id, intent, &key, &amounts, PostedWith::default(), now)
                 .await?;
         }
         None => {

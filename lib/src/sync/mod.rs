@@ -2,6 +2,7 @@
 //! admin command dispatcher. Each is called by one thin Lambda function and tested here without Lambda.
 
 pub mod admin;
+pub mod attach;
 pub mod authorise;
 mod cache;
 pub mod connect;

@@ -17,4 +17,6 @@ pub enum PushOutcome {
     Paused(String),
     /// Nothing to do (already posted and unchanged, still a draft, …).
     Unchanged,
+    /// Booked and unchanged, with something a person should know (a failed Peppol delivery).
+    Reported(String),
 }

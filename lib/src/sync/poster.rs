@@ -78,6 +78,10 @@ pub async fn post_batch(deployment: &Deployment, batch: &[Queued]) -> Vec<String
             Ok(PushOutcome::Posted(_) | PushOutcome::Confirmed(_)) => report.done += 1,
             Ok(PushOutcome::Skipped(_) | PushOutcome::Unchanged | PushOutcome::Paused(_)) => report.skipped += 1,
             Ok(PushOutcome::NeedsReview(reason)) => report.notes.push(format!("{}: {reason}", message.document)),
+            Ok(PushOutcome::Reported(note)) => {
+                report.skipped += 1;
+                report.notes.push(format!("{}: {note}", message.document));
+            }
             Ok(PushOutcome::Failed(error)) => report.failed.push(RunFailure {
                 document: Some(message.document.clone()),
                 code: error.code,

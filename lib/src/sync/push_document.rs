@@ -20,11 +20,12 @@ use super::review::review_after_posting;
 use super::services::{Connection, Deployment};
 use super::source::{Fetched, FocusDocument, credited_number, fetch};
 use crate::domain::Code;
+use crate::domain::PeppolState;
 use crate::domain::attachment::file_name;
 use crate::domain::booking::build_booking;
 use crate::domain::{BookingKey, DocumentKind, DocumentRef, DocumentState, Failure};
 use crate::octopus::{Attachment, BuySellBooking, OctopusError};
-use crate::store::{Begun, ConnectionConfig, DocumentUpdate, RecordedError, StoreError};
+use crate::store::{Begun, BookingFile, ConnectionConfig, DocumentUpdate, PostedWith, RecordedError, StoreError};
 
 /// Resynchronisations of the journal counter within one attempt before giving up for now.
 const SEQUENCE_ATTEMPTS: u32 = 3;
@@ -97,7 +98,12 @@ pub async fn push_document(deployment: &Deployment, message: &DocumentMessage) -
     if let Begun::Current(record) = begun {
         return match record.state {
             DocumentState::Posted | DocumentState::NeedsReview => {
-                review_after_posting(deployment, &conn, &config, &record, &fetched, now).await
+                let peppol = follow_peppol(deployment, &conn.id, &record, &fetched, now).await?;
+                let outcome = review_after_posting(deployment, &conn, &config, &record, &fetched, now).await?;
+                Ok(match (outcome, peppol) {
+                    (PushOutcome::Unchanged, Some(note)) => PushOutcome::Reported(note),
+                    (outcome, _) => outcome,
+                })
             }
             DocumentState::Skipped if matches!(&fetched, Fetched::Found(d) if !d.is_draft) => {
                 // A skipped draft was booked since, or a person resynced it: start again.
@@ -206,6 +212,38 @@ async fn other_department(conn: &Connection, theirs: &str, ours: &str) -> String
     )
 }
 
+/// Records a change of the document's Peppol status; a delivery that newly failed is said, with what to do.
+async fn follow_peppol(
+    deployment: &Deployment,
+    conn: &crate::domain::ConnectionId,
+    record: &crate::store::DocumentRecord,
+    fetched: &Fetched,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, SyncError> {
+    let Fetched::Found(document) = fetched else {
+        return Ok(None);
+    };
+    if document.peppol == record.peppol {
+        return Ok(None);
+    }
+    deployment
+        .store
+        .documents()
+        .set_peppol(conn, &record.document, document.peppol.as_deref(), now)
+        .await?;
+    let failed = PeppolState::of(document.peppol.as_deref()) == PeppolState::Failed
+        && PeppolState::of(record.peppol.as_deref()) != PeppolState::Failed;
+    Ok(failed.then(|| peppol_failed(&document.source.number, document.peppol.as_deref().unwrap_or_default())))
+}
+
+/// What a bookkeeper reads of a failed Peppol delivery.
+pub(super) fn peppol_failed(number: &str, status: &str) -> String {
+    format!(
+        "Peppol could not deliver {number} ({status}). It stays booked in Octopus as it is; correct it in Focus with \
+         a credit note and a new invoice, and both are booked here by themselves."
+    )
+}
+
 async fn skip(
     deployment: &Deployment,
     conn: &crate::domain::ConnectionId,
@@ -244,6 +282,13 @@ async fn post(
     let (relation, external) = ensure_customer(deployment, conn, customer, now).await?;
     let amounts = posted_amounts(&draft, customer);
     let mut attachments = attachments_of(conn, config, doc, &draft.number, now).await?;
+    // What the record says of the file: sent, or (no document storage) the booking went without it.
+    let file_of = |attachments: &[Attachment]| {
+        config.options.attachment.map(|format| BookingFile {
+            name: file_name(&draft.number, format),
+            attached: !attachments.is_empty(),
+        })
+    };
 
     for _ in 0..SEQUENCE_ATTEMPTS {
         let intent = reserve(deployment, conn, bookyear, &journal, doc, JournalUse::Sales, now).await?;
@@ -255,7 +300,13 @@ async fn post(
         let booking = BuySellBooking::sale(&draft, &key, period, (relation, external), booking_comment(doc));
         match conn.octopus.insert_booking(&booking, &attachments).await {
             Ok(()) => {
-                complete(deployment, conn, &intent, &key, &amounts, &draft.number, now).await?;
+                let file = file_of(&attachments);
+                let with = PostedWith {
+                    number: Some(&draft.number),
+                    file: file.as_ref(),
+                    peppol: document.peppol.as_deref(),
+                };
+                complete(deployment, conn, &intent, &key, &amounts, with, now).await?;
                 tracing::info!(connection = %conn.id, document = %doc, booking = %key, "posted");
                 return Ok(PushOutcome::Posted(key));
             }
@@ -270,18 +321,13 @@ async fn post(
                 )
                 .await?;
                 if let NumberRefused::Ours { found, last } = refused {
-                    let confirmed = confirm(
-                        deployment,
-                        conn,
-                        &intent,
-                        found,
-                        last,
-                        &key,
-                        &amounts,
-                        &draft.number,
-                        now,
-                    )
-                    .await?;
+                    let file = file_of(&attachments);
+                    let with = PostedWith {
+                        number: Some(&draft.number),
+                        file: file.as_ref(),
+                        peppol: document.peppol.as_deref(),
+                    };
+                    let confirmed = confirm(deployment, conn, &intent, found, last, &key, &amounts, with, now).await?;
                     return Ok(PushOutcome::Confirmed(confirmed));
                 }
                 // Someone else's booking holds the number (or Octopus is behind us): retry under the next one.

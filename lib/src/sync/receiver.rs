@@ -131,10 +131,12 @@ impl Receiver {
             EventType::InvoiceBooked
             | EventType::InvoiceUpdated
             | EventType::InvoiceDeleted
-            | EventType::InvoicePaymentRegistered => DocumentKind::Invoice,
-            EventType::CreditNoteBooked | EventType::CreditNoteUpdated | EventType::CreditNoteDeleted => {
-                DocumentKind::CreditNote
-            }
+            | EventType::InvoicePaymentRegistered
+            | EventType::InvoicePeppolSubmissionFailed => DocumentKind::Invoice,
+            EventType::CreditNoteBooked
+            | EventType::CreditNoteUpdated
+            | EventType::CreditNoteDeleted
+            | EventType::CreditNotePeppolSubmissionFailed => DocumentKind::CreditNote,
             EventType::Other(_) => return respond(200, "IGNORED", "This event type is not synchronised."),
         };
         let Ok(document) = DocumentRef::new(kind, event.subject.id.clone()) else {

@@ -25,6 +25,8 @@ pub(super) struct FocusDocument {
     pub is_draft: bool,
     /// A credit note's credited invoice (its Focus id), when it credits one.
     pub credits: Option<String>,
+    /// Focus's `peppol_status`.
+    pub peppol: Option<String>,
 }
 
 impl Fetched {
@@ -122,6 +124,7 @@ fn from_invoice(i: &Invoice) -> Result<FocusDocument, SyncError> {
         department: i.department.id.clone(),
         is_draft,
         credits: None,
+        peppol: i.peppol_status.clone(),
     })
 }
 
@@ -148,6 +151,7 @@ fn from_credit_note(c: &CreditNote) -> Result<FocusDocument, SyncError> {
         department: c.department.id.clone(),
         is_draft: c.credit_note_number.is_none() || c.credit_note_date.is_none(),
         credits: c.invoice.as_ref().map(|i| i.id.clone()),
+        peppol: c.peppol_status.clone(),
     })
 }
 

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::error::SyncError;
 use super::services::Deployment;
-use crate::domain::{ConnectionId, DocumentState};
+use crate::domain::{Code, ConnectionId, DocumentState, PeppolState};
 use crate::octopus::{DailyLimits, Operation, budget_day};
-use crate::store::RunReport;
+use crate::store::{DocumentRecord, RunReport};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -21,6 +21,10 @@ pub struct Status {
     pub documents: BTreeMap<&'static str, u32>,
     /// `failed` and `needs_review` documents: what happened and what to do.
     pub attention: Vec<Attention>,
+    /// Booked documents by Focus's Peppol delivery: sent, sending, failed, not sent.
+    pub peppol: BTreeMap<&'static str, u32>,
+    /// What concerns many documents at once, said once with its fix (bookings without their file).
+    pub notices: Vec<Notice>,
     pub recent_runs: Vec<RunReport>,
     /// Octopus operation → calls left today.
     pub budgets_left: BTreeMap<&'static str, u32>,
@@ -39,6 +43,48 @@ pub struct Attention {
     pub reason: String,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct Notice {
+    pub code: Code,
+    pub message: String,
+    pub fix: String,
+}
+
+/// The bookings that went into Octopus without their file, said once.
+pub(super) fn files_missing(records: &[DocumentRecord]) -> Option<Notice> {
+    let missing = records
+        .iter()
+        .filter(|r| r.file.as_ref().is_some_and(|f| !f.attached))
+        .count();
+    (missing > 0).then(|| Notice {
+        code: Code::OCTOPUS_NO_DOCUMENT_STORAGE,
+        message: format!(
+            "{missing} booking(s) went into Octopus without their document's file: the dossier keeps no documents \
+             (no document storage)."
+        ),
+        fix: "Enable document storage (DMS) for the dossier in Octopus, then run `focus-octopus attach --missing`."
+            .into(),
+    })
+}
+
+/// The documents whose Peppol delivery failed, said once with what to do.
+fn peppol_failures(records: &[DocumentRecord]) -> Option<Notice> {
+    let failed: Vec<String> = records
+        .iter()
+        .filter(|r| PeppolState::of(r.peppol.as_deref()) == PeppolState::Failed)
+        .map(|r| r.number.clone().unwrap_or_else(|| r.document.argument()))
+        .collect();
+    (!failed.is_empty()).then(|| Notice {
+        code: Code::FOCUS_PEPPOL_FAILED,
+        message: format!(
+            "Peppol could not deliver {} document(s): {}. They stay booked in Octopus as they are.",
+            failed.len(),
+            failed.join(", ")
+        ),
+        fix: "Correct each in Focus with a credit note and a new invoice; both are booked here by themselves.".into(),
+    })
+}
+
 pub async fn status(deployment: &Deployment, conn: &ConnectionId) -> Result<Status, SyncError> {
     let store = &deployment.store;
     let config = store
@@ -50,7 +96,21 @@ pub async fn status(deployment: &Deployment, conn: &ConnectionId) -> Result<Stat
     let records = store.documents().list(conn).await?;
     let mut documents: BTreeMap<&'static str, u32> = DocumentState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut attention = Vec::new();
+    let mut peppol: BTreeMap<&'static str, u32> = [
+        PeppolState::Sent,
+        PeppolState::Sending,
+        PeppolState::Failed,
+        PeppolState::NotSent,
+    ]
+    .iter()
+    .map(|p| (p.as_str(), 0))
+    .collect();
     for record in &records {
+        if record.booking.is_some() {
+            *peppol
+                .entry(PeppolState::of(record.peppol.as_deref()).as_str())
+                .or_default() += 1;
+        }
         *documents.entry(record.state.as_str()).or_default() += 1;
         match record.state {
             DocumentState::Failed => attention.push(Attention {
@@ -87,6 +147,11 @@ pub async fn status(deployment: &Deployment, conn: &ConnectionId) -> Result<Stat
         paused: store.connections().paused(conn).await?,
         documents,
         attention,
+        peppol,
+        notices: files_missing(&records)
+            .into_iter()
+            .chain(peppol_failures(&records))
+            .collect(),
         recent_runs: store.runs().recent(conn, 5).await?,
         budgets_left,
     })

@@ -57,7 +57,7 @@ pub mod categories {
 
 /// Every event type the portal documents that the simulator accepts in `webhooks.register` (the relevant subset
 /// plus a few others).
-pub const EVENT_TYPES: [&str; 14] = [
+pub const EVENT_TYPES: [&str; 18] = [
     "invoice.booked",
     "invoice.updated",
     "invoice.deleted",
@@ -65,10 +65,14 @@ pub const EVENT_TYPES: [&str; 14] = [
     "invoice.paymentRegistered",
     "invoice.paymentRemoved",
     "invoice.sent",
+    "invoice.peppolSubmissionFailed",
+    "invoice.peppolSubmissionSucceeded",
     "creditNote.booked",
     "creditNote.updated",
     "creditNote.deleted",
     "creditNote.sent",
+    "creditNote.peppolSubmissionFailed",
+    "creditNote.peppolSubmissionSucceeded",
     "company.added",
     "company.updated",
     "deal.won",
@@ -358,6 +362,7 @@ impl FocusSim {
             created_at: now,
             updated_at: now,
             deleted: false,
+            peppol_status: None,
         });
         id
     }
@@ -432,6 +437,7 @@ impl FocusSim {
                 created_at: now,
                 updated_at: now,
                 deleted: false,
+                peppol_status: None,
             });
             (id, number)
         };
@@ -495,6 +501,29 @@ impl FocusSim {
         let s = self.state();
         let d = s.document(id).expect("a document");
         totals::document_totals(d, |r| s.tax_rate(r).map_or(Decimal::ZERO, |t| t.rate)).1
+    }
+
+    /// Focus sent the document through Peppol and it came back `status` (`sending_failed`, `receiver_rejected`, …);
+    /// a failure fires `invoice.peppolSubmissionFailed` / `creditNote.peppolSubmissionFailed`.
+    pub async fn peppol_result(&self, id: &str, status: &str) {
+        let kind = {
+            let mut s = self.state();
+            let now = s.now();
+            let d = s.document_mut(id).expect("a document");
+            d.peppol_status = Some(status.to_owned());
+            d.updated_at = now;
+            d.kind
+        };
+        let outcome = if status.ends_with("failed") || status.ends_with("rejected") {
+            "peppolSubmissionFailed"
+        } else {
+            "peppolSubmissionSucceeded"
+        };
+        let (prefix, subject) = match kind {
+            DocKind::Invoice => ("invoice", "invoice"),
+            DocKind::CreditNote => ("creditNote", "creditNote"),
+        };
+        self.fire(Event::new(&format!("{prefix}.{outcome}"), subject, id)).await;
     }
 
     /// The structured communication Focus gives a booked invoice (what its customer pays with).
@@ -775,6 +804,7 @@ pub mod state_for_tests {
             created_at: now,
             updated_at: now,
             deleted: false,
+            peppol_status: None,
         }
     }
 }

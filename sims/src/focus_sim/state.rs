@@ -133,6 +133,8 @@ pub struct SimDocument {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted: bool,
+    /// Focus's `peppol_status`, once sent through Peppol.
+    pub peppol_status: Option<String>,
 }
 
 impl FocusState {

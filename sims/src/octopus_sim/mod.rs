@@ -580,6 +580,7 @@ pub fn sample_request(op: Operation) -> (&'static str, &'static str, HashMap<Str
         InsertUpdateRelation => ("PUT", "/dossiers/1/relations"),
         GetModifiedRelations => ("GET", "/dossiers/1/relations/modified"),
         InsertBuySellBooking => ("POST", "/dossiers/1/buysellbookings"),
+        AddAttachementToBooking => ("POST", "/dossiers/1/bookyears/1/bookings/attachements"),
         GetBuySellBooking => ("GET", "/dossiers/1/buysellbookings"),
         UpdateBuySellBooking => ("PUT", "/dossiers/1/buysellbookings"),
         GetModifiedBuySellBookings => ("GET", "/dossiers/1/buysellbookings/modified"),

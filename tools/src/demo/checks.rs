@@ -87,7 +87,9 @@ pub(super) async fn against_seeded_data(demo: &Demo, plan: Plan, seen: &Seen, we
     for b in &seen.booked {
         let mine: Vec<_> = sales
             .iter()
-            .filter(|s| s.2.as_deref() == Some(b.number.as_str()))
+            .filter(|s| {
+                s.0.journal == if b.credit_note { "V2" } else { "V1" } && s.3["orderReference"] == b.number.as_str()
+            })
             .collect();
         let payable = demo.focus.payable(&b.id);
         let expected = if b.credit_note { -payable } else { payable };

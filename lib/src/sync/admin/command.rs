@@ -160,6 +160,16 @@ pub enum AdminCommand {
         #[serde(default)]
         apply: bool,
     },
+    /// Add their file to the bookings that went in without it (Octopus refused files for lack of document storage);
+    /// run it once document storage is enabled for the dossier. At most the day's 400 attachment calls.
+    Attach {
+        #[cfg_attr(feature = "cli", arg(from_global))]
+        connection: ConnectionId,
+        /// Every booking recorded without its file (the only scope there is).
+        #[cfg_attr(feature = "cli", arg(long))]
+        #[serde(default)]
+        missing: bool,
+    },
     /// Bring Octopus customers Focus lacks into Focus as companies tagged "Octopus Import".
     ImportRelations {
         #[cfg_attr(feature = "cli", arg(from_global))]
@@ -206,6 +216,7 @@ impl AdminCommand {
             AdminCommand::Unmap { .. } => "unmap",
             AdminCommand::MatchCustomers { .. } => "match-customers",
             AdminCommand::ImportRelations { .. } => "import-relations",
+            AdminCommand::Attach { .. } => "attach",
             AdminCommand::RegisterWebhooks { .. } => "register-webhooks",
             AdminCommand::UnregisterWebhooks { .. } => "unregister-webhooks",
         }
@@ -227,6 +238,7 @@ impl AdminCommand {
                 connection,
                 dry_run: false,
             } => Some(("import-relations", connection)),
+            AdminCommand::Attach { connection, .. } => Some(("attach --missing", connection)),
             AdminCommand::RegisterWebhooks { connection, .. } => Some(("register-webhooks", connection)),
             AdminCommand::UnregisterWebhooks { connection, .. } => Some(("unregister-webhooks", connection)),
             _ => None,

@@ -152,6 +152,7 @@ pub(super) fn document_json(s: &FocusState, d: &SimDocument, full: bool) -> Valu
         "total": total,
         "created_at": d.created_at.to_rfc3339(),
         "updated_at": d.updated_at.to_rfc3339(),
+        "peppol_status": d.peppol_status,
     });
     match d.kind {
         DocKind::Invoice => {

@@ -8,8 +8,48 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::values::modified_since;
-use super::{Refusal, Reply, bad_parameters, journal_locked, list, refuse, reply, technical};
+use super::{
+    Call, POST, Refusal, Reply, Route, bad_parameters, in_dossier, journal_locked, list, not_found, refuse, reply,
+    technical,
+};
 use crate::octopus_sim::state::{SimBooking, SimDossier, SimJournal};
+
+pub(super) fn routes() -> Vec<Route> {
+    use focus_octopus::octopus::Operation::AddAttachementToBooking;
+    vec![in_dossier(
+        "bookyears/{bookyear}/bookings/attachements",
+        POST,
+        AddAttachementToBooking,
+        add_attachment,
+    )]
+}
+
+/// `addAttachementToBooking`: one file (`AttachementData`) added to a booking named by the path's bookyear and the
+/// headers `journalKey` and `documentSequennceNr` (sic); 204. Without document storage, 403.
+fn add_attachment(d: &mut SimDossier, call: &Call) -> Reply {
+    let header = |name: &str| call.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (Some(bookyear), Some(journal), Some(nr)) = (
+        call.bookyear,
+        header("journalKey"),
+        header("documentSequennceNr").and_then(|v| v.parse::<i32>().ok()),
+    ) else {
+        return bad_parameters("journalKey, documentSequennceNr");
+    };
+    let wrapped = json!({ "attachments": [call.body] });
+    let files = match attachments(d, &wrapped) {
+        Ok(files) => files,
+        Err(refused) => return refused,
+    };
+    let Some(booking) = d
+        .bookings
+        .iter_mut()
+        .find(|b| b.bookyear == bookyear && b.journal == journal && b.document_nr == nr)
+    else {
+        return not_found("Booking not found");
+    };
+    booking.attachments.extend(files);
+    reply(204, None)
+}
 
 /// A bookings `modified` feed: `bookyearId` (-1 = all) required, `journalKey` optional, journals of one kind.
 pub(super) fn modified_bookings(d: &SimDossier, query: &HashMap<String, String>, kind: impl Fn(&str) -> bool) -> Reply {

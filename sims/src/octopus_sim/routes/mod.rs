@@ -121,6 +121,7 @@ pub fn router(state: Shared) -> Router {
         vatcodes::routes(),
         relations::routes(),
         buysellbookings::routes(),
+        bookings::routes(),
         financialdiversbookings::routes(),
         balancings::routes(),
         reports::routes(),
