@@ -66,14 +66,6 @@ fn status(status: &Value) -> String {
         .map(|state| format!("{state} {}", documents.get(*state).map_or("0".into(), scalar)))
         .collect();
     out.push(format!("documents: {}", counts.join(" · ")));
-    if let Some(peppol) = status["peppol"].as_object() {
-        let order = ["sent", "sending", "failed", "not_sent"];
-        let counts: Vec<String> = order
-            .iter()
-            .map(|s| format!("{} {}", s.replace('_', " "), peppol.get(*s).map_or("0".into(), scalar)))
-            .collect();
-        out.push(format!("Peppol (booked documents): {}", counts.join(" · ")));
-    }
     let attention = status["attention"].as_array().cloned().unwrap_or_default();
     if attention.is_empty() {
         out.push("needs a person: nothing".into());
@@ -100,6 +92,14 @@ fn status(status: &Value) -> String {
             scalar(&notice["message"]),
             scalar(&notice["fix"])
         ));
+    }
+    if let Some(peppol) = status["peppol"].as_object() {
+        let order = ["sent", "sending", "failed", "not_sent"];
+        let counts: Vec<String> = order
+            .iter()
+            .map(|s| format!("{} {}", s.replace('_', " "), peppol.get(*s).map_or("0".into(), scalar)))
+            .collect();
+        out.push(format!("Peppol (booked documents): {}", counts.join(" · ")));
     }
     let runs: Vec<RunReport> = serde_json::from_value(status["recent_runs"].clone()).unwrap_or_default();
     if !runs.is_empty() {

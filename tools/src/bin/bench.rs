@@ -724,7 +724,15 @@ async fn lambda_figures(scale: &Scale, targets: &mut Targets) -> anyhow::Result<
         .invoke_once(&built.binary(BASELINE)?, &env, serde_json::json!({ "hello": "bench" }))
         .await?;
     anyhow::ensure!(baseline_answer["hello"] == "world", "{baseline_answer}");
-    let (poster_peak, poster_detail) = poster_peak(&runtime, &built).await?;
+    let mut with_files = Vec::new();
+    for (label, padding) in [
+        ("no file", None),
+        ("200 KB", Some(200 * 1024)),
+        ("5 MB", Some(5 * 1024 * 1024)),
+    ] {
+        with_files.push((label, poster_peak(&runtime, &built, padding).await?));
+    }
+    let (poster_peak, poster_detail, _) = with_files[0].1.clone();
     let (puller_peak, puller_detail) = puller_peak(&runtime, &built).await?;
     println!();
     println!("## Lambda: peak memory (VmHWM of the release binary after one invocation)");
@@ -746,12 +754,43 @@ async fn lambda_figures(scale: &Scale, targets: &mut Targets) -> anyhow::Result<
             mib(peak) * 1.048_576 <= 64.0,
         );
     }
+    println!();
+    println!("## Lambda: the poster with each document's file (a 10-record batch, release binary)");
+    println!();
+    println!("| file with each booking | peak RSS | invocation | per document |");
+    println!("|---|---|---|---|");
+    for (label, (peak, _, elapsed)) in &with_files {
+        println!(
+            "| {label} | **{:.1} MiB** | {:.0} ms | {:.1} ms |",
+            mib(*peak),
+            elapsed * 1000.0,
+            elapsed * 100.0
+        );
+    }
+    let (largest_peak, ..) = with_files.last().expect("three sizes").1;
+    targets.add(
+        "document-poster, 10 × 5 MB files: peak memory",
+        format!("{:.1} MiB", mib(largest_peak)),
+        "≤ 128 MB (the template's memory)",
+        mib(largest_peak) * 1.048_576 <= 128.0,
+    );
     Ok(())
 }
 
-/// The release poster, run once on a batch of 10 invoices for 10 customers it has to export first.
-async fn poster_peak(runtime: &lambda::RuntimeApi, built: &lambda::Built) -> anyhow::Result<(u64, String)> {
-    let world = PushWorld::start().await;
+/// The release poster, run once on a batch of 10 invoices for 10 customers it has to export first; with `file` bytes
+/// of padding in each document's PDF (Focus simulator), or with no file at all. Peak RSS (KiB), what it did, and the
+/// invocation's wall time in seconds (process start included).
+async fn poster_peak(
+    runtime: &lambda::RuntimeApi,
+    built: &lambda::Built,
+    file: Option<usize>,
+) -> anyhow::Result<(u64, String, f64)> {
+    let mut config = focus_octopus_tests::push_world::push_config();
+    if file.is_none() {
+        config.options.attachment = None;
+    }
+    let world = PushWorld::start_with(config).await;
+    world.focus.state().file_padding = file.unwrap_or(0);
     for i in 0..10 {
         let company = world.focus.add_company(
             &format!("Nieuwe Klant {i} BV"),
@@ -779,6 +818,7 @@ async fn poster_peak(runtime: &lambda::RuntimeApi, built: &lambda::Built) -> any
     let batch = world.receive_batch().await.ok_or_else(|| anyhow::anyhow!("no batch"))?;
     anyhow::ensure!(batch.len() == 10, "a batch of {}", batch.len());
     let env = world_env(&world)?;
+    let started = std::time::Instant::now();
     let (answer, peak) = runtime
         .invoke_once(
             &built.binary("document-poster")?,
@@ -786,14 +826,30 @@ async fn poster_peak(runtime: &lambda::RuntimeApi, built: &lambda::Built) -> any
             focus_octopus_tests::push_world::sqs_event(&batch.messages),
         )
         .await?;
-    let booked = world.octopus.bookings(focus_octopus_tests::octopus_sim::DOSSIER).len();
+    let elapsed = started.elapsed().as_secs_f64();
+    let bookings = world.octopus.bookings(focus_octopus_tests::octopus_sim::DOSSIER);
     anyhow::ensure!(
-        booked == 10 && answer["batchItemFailures"].as_array().is_some_and(Vec::is_empty),
-        "the poster booked {booked}: {answer}"
+        bookings.len() == 10 && answer["batchItemFailures"].as_array().is_some_and(Vec::is_empty),
+        "the poster booked {}: {answer}",
+        bookings.len()
     );
+    // What was measured is what Octopus received: each booking carries a file of the size asked, or none.
+    for (key, ..) in &bookings {
+        let files = world
+            .octopus
+            .attachments(focus_octopus_tests::octopus_sim::DOSSIER, key);
+        match file {
+            None => anyhow::ensure!(files.is_empty(), "a file went with {key:?}"),
+            Some(padding) => anyhow::ensure!(
+                matches!(files.as_slice(), [(_, bytes)] if bytes.len() >= padding),
+                "booking {key:?} lacks its {padding}-byte file"
+            ),
+        }
+    }
     Ok((
         peak,
         "10 records: 10 customers exported, 10 invoices of 4 lines booked".into(),
+        elapsed,
     ))
 }
 
