@@ -12,9 +12,9 @@ use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::response::IntoResponse;
 use focus_octopus::clock::{Clock, ManualClock};
-use focus_octopus::domain::{ConnectionId, JournalKey};
+use focus_octopus::domain::{ConnectionId, DocumentKind, DocumentRef, JournalKey};
 use focus_octopus::focus::{FocusEndpoints, FocusOAuthSecret};
-use focus_octopus::store::ConnectionConfig;
+use focus_octopus::store::{ConnectionConfig, DocumentRecord};
 use focus_octopus::sync::receiver::Receiver;
 use focus_octopus::sync::services::Deployment;
 use serde_json::json;
@@ -193,6 +193,30 @@ impl PushWorld {
     pub async fn settle_later(&self, batch: &Batch, response: &SqsBatchResponse, kept: &mut Vec<String>) {
         let handles = self.events().settle(batch, &kept_ids(response)).await;
         kept.extend(handles.expect("moto answers"));
+    }
+
+    /// The stored record of a document (it must have one).
+    pub async fn record_of(&self, kind: DocumentKind, id: &str) -> DocumentRecord {
+        let doc = DocumentRef::new(kind, id).expect("a Focus id");
+        self.deployment
+            .store
+            .documents()
+            .get(&self.conn, &doc)
+            .await
+            .expect("the table answers")
+            .expect("a record")
+    }
+
+    /// Receives the next batch and runs the poster on it until it has stored its first booking in Octopus, then
+    /// kills it there (before Octopus answers): the batch is returned unsettled.
+    pub async fn poster_dies_after_booking(&self) -> Batch {
+        let batch = self.receive_batch().await.expect("a message to post");
+        let killed = self.octopus.after_next_booking();
+        tokio::select! {
+            _ = focus_octopus::lambda::poster::handle(&self.deployment, &batch.event) => panic!("the poster was to die"),
+            _ = killed => {}
+        }
+        batch
     }
 
     /// One receive of up to 10 messages (in queue order) as the SQS event Lambda would deliver; `None` if empty.

@@ -79,15 +79,7 @@ async fn run(world: &PushWorld) -> focus_octopus::sync::puller::PullRun {
 }
 
 async fn record(world: &PushWorld, id: &str) -> focus_octopus::store::DocumentRecord {
-    let doc = DocumentRef::new(DocumentKind::Invoice, id).unwrap();
-    world
-        .deployment
-        .store
-        .documents()
-        .get(&world.conn, &doc)
-        .await
-        .unwrap()
-        .expect("a record")
+    world.record_of(DocumentKind::Invoice, id).await
 }
 
 fn amounts(world: &PushWorld, id: &str) -> Vec<Decimal> {

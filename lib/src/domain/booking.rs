@@ -383,7 +383,12 @@ pub fn build_booking(doc: &SourceDocument, mapping: &Mapping) -> Result<BookingD
         amount,
         lines,
         number: doc.number.clone(),
-        reference: super::reference::booking_reference(doc),
+        reference: super::reference::booking_reference(
+            doc.kind,
+            &doc.number,
+            doc.payment_reference.as_deref(),
+            doc.credited_number.as_deref(),
+        ),
         document_date: doc.date,
         due_date: doc.due_date,
         currency: doc.currency.clone(),

@@ -4,7 +4,6 @@
 use std::fmt;
 
 use super::DocumentKind;
-use super::booking::SourceDocument;
 
 /// A Belgian structured communication (OGM/VCS): ten digits and a check number, the ten digits modulo 97 (97 when
 /// that is 0), written `+++123/4567/89002+++`.
@@ -53,21 +52,49 @@ impl fmt::Display for StructuredReference {
 /// The booking's `reference`: an invoice's structured communication when Focus gives a valid one (in Focus's
 /// `+++…+++` form, the form Octopus's own invoicing writes), a credit note's credited invoice number when it has
 /// one, and otherwise the document's own number (what earlier versions always wrote).
-pub fn booking_reference(doc: &SourceDocument) -> String {
-    match doc.kind {
-        DocumentKind::Invoice => doc
-            .payment_reference
-            .as_deref()
+pub fn booking_reference(
+    kind: DocumentKind,
+    number: &str,
+    payment_reference: Option<&str>,
+    credited_number: Option<&str>,
+) -> String {
+    match kind {
+        DocumentKind::Invoice => payment_reference
             .and_then(StructuredReference::parse)
             .map(|r| r.to_string()),
-        DocumentKind::CreditNote => doc.credited_number.clone().filter(|n| !n.trim().is_empty()),
+        DocumentKind::CreditNote => credited_number.filter(|n| !n.trim().is_empty()).map(str::to_owned),
     }
-    .unwrap_or_else(|| doc.number.clone())
+    .unwrap_or_else(|| number.to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reference_is_what_pays_the_document_and_the_number_where_there_is_none() {
+        let ogm = Some("+++084/2613/66074+++");
+        assert_eq!(
+            booking_reference(DocumentKind::Invoice, "2026 / 17", ogm, None),
+            "+++084/2613/66074+++"
+        );
+        assert_eq!(
+            booking_reference(DocumentKind::Invoice, "2026 / 17", Some("084261366075"), None),
+            "2026 / 17"
+        );
+        assert_eq!(
+            booking_reference(DocumentKind::Invoice, "2026 / 17", None, None),
+            "2026 / 17"
+        );
+        assert_eq!(
+            booking_reference(DocumentKind::CreditNote, "2026 / 3", None, Some("2026 / 17")),
+            "2026 / 17"
+        );
+        assert_eq!(
+            booking_reference(DocumentKind::CreditNote, "2026 / 3", ogm, None),
+            "2026 / 3"
+        );
+    }
 
     #[test]
     fn a_structured_communication_is_read_in_every_written_form_and_checked() {

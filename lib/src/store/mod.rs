@@ -8,6 +8,7 @@ mod budgets;
 mod connections;
 mod cursors;
 mod customers;
+mod document_fields;
 mod documents;
 mod error;
 mod journal_complete;
